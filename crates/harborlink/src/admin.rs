@@ -1,0 +1,123 @@
+//! Administration commands run by the node's operator against the data directory.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context;
+use hl_node::{Actor, Node, OrganizationDraft, VerifyFailure, verify_log};
+use hl_store::Organization;
+use hl_types::{CommunityName, Nation, OrgId, OrgKind, Role, TokenId};
+use serde_json::json;
+
+use crate::cli::{NodeArgs, OrgCommand, TokenCommand, UserCommand};
+use crate::datadir;
+use crate::settings::Overrides;
+
+async fn open_node(args: &NodeArgs) -> anyhow::Result<Node> {
+    let (_, node) = datadir::open(args, Overrides::default()).await?.start();
+    Ok(node)
+}
+
+/// Prints the verdict; `Ok(false)` when the log is broken.
+pub async fn verify(args: &NodeArgs) -> anyhow::Result<bool> {
+    let opened = datadir::open(args, Overrides::default()).await?;
+    match verify_log(opened.store.as_ref()).await {
+        Ok(report) => {
+            let origins: Vec<String> = report.origins.iter().map(|(o, seq)| format!("{o} up to {seq}")).collect();
+            println!("log intact: {} events verified ({})", report.events, origins.join(", "));
+            Ok(true)
+        }
+        Err(VerifyFailure::Store(err)) => Err(err).context("cannot read the event log"),
+        Err(failure) => {
+            println!("LOG BROKEN: {failure}");
+            Ok(false)
+        }
+    }
+}
+
+pub async fn rebuild(args: &NodeArgs) -> anyhow::Result<()> {
+    let opened = datadir::open(args, Overrides::default()).await?;
+    let replayed = opened.store.rebuild_projections().await?;
+    println!("projections rebuilt from {replayed} events");
+    Ok(())
+}
+
+fn org_json(org: &Organization) -> serde_json::Value {
+    json!({
+        "id": org.id, "name": org.name, "kind": org.kind, "nation": org.nation,
+        "communities": org.communities,
+    })
+}
+
+/// Finds an organization by id or exact name.
+async fn find_org(node: &Node, key: &str) -> anyhow::Result<Organization> {
+    if let Ok(id) = key.parse::<OrgId>() {
+        if let Ok(org) = node.organization(id).await {
+            return Ok(org);
+        }
+    }
+    node.store().organization_by_name(key).await?.with_context(|| format!("no organization `{key}`"))
+}
+
+pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {
+    match cmd {
+        OrgCommand::Add { node, name, kind, nation, communities } => {
+            let draft = OrganizationDraft {
+                name,
+                kind: kind.parse::<OrgKind>().context("--kind")?,
+                nation: Nation::parse(&nation).context("--nation")?,
+                communities: communities
+                    .iter()
+                    .map(|c| CommunityName::parse(c))
+                    .collect::<Result<BTreeSet<_>, _>>()
+                    .context("--community")?,
+            };
+            let node = open_node(&node).await?;
+            let org = node.register_organization(draft).await?;
+            println!("{}", org_json(&org));
+        }
+        OrgCommand::List { node } => {
+            let node = open_node(&node).await?;
+            for org in node.organizations().await? {
+                println!("{}", org_json(&org));
+            }
+        }
+        OrgCommand::Join { node, org, community } => {
+            let community = CommunityName::parse(&community).context("--community")?;
+            let node = open_node(&node).await?;
+            let found = find_org(&node, &org).await?;
+            let org = node.join_community(found.id, community).await?;
+            println!("{}", org_json(&org));
+        }
+    }
+    Ok(())
+}
+
+pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Add { node, org, name, role } = cmd;
+    let role = role.parse::<Role>().context("--role")?;
+    let node = open_node(&node).await?;
+    let org = find_org(&node, &org).await?;
+    let (user, token) = node.register_user(Actor::Operator, org.id, &name, role).await?;
+    // The secret goes to stdout once, for the operator to hand over; it is never logged.
+    println!(
+        "{}",
+        json!({
+            "user_id": user.id, "organization": org.id, "name": user.name, "role": user.role,
+            "token_id": token.record.id, "token": token.secret,
+        })
+    );
+    eprintln!("Store the token now: it is shown only once and kept only as a hash.");
+    Ok(())
+}
+
+pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
+    let TokenCommand::Revoke { node, token_id } = cmd;
+    let id: TokenId = token_id.parse().context("token id")?;
+    let node = open_node(&node).await?;
+    let record = node.revoke_token(Actor::Operator, id).await.map_err(|e| match e {
+        hl_node::NodeError::NotFound => anyhow::anyhow!("no token {id}"),
+        other => other.into(),
+    })?;
+    println!("{}", json!({ "token_id": record.id, "revoked": record.revoked_at_us.is_some() }));
+    Ok(())
+}

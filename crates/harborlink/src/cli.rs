@@ -1,0 +1,139 @@
+//! Command-line interface. Every command has `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// HarborLink: a node of the port-security cooperation network.
+#[derive(Parser, Debug)]
+#[command(name = "harborlink", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Log output: human-readable text or JSON lines (for machines).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "HARBORLINK_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a data directory: node key pair, commented configuration, database.
+    Init(InitArgs),
+    /// Run the node (initializing a missing or empty data directory first).
+    Serve(ServeArgs),
+    /// Re-check every chain link and signature of the event log.
+    Verify(NodeArgs),
+    /// Drop and rebuild every projection from the event log.
+    Rebuild(NodeArgs),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The data directory to create (must be missing or empty).
+    #[arg(long, env = "HARBORLINK_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// This node's id among partners (lowercase letters, digits, '-', '_', '.'); derived from
+    /// the public key if absent.
+    #[arg(long)]
+    pub node_id: Option<String>,
+}
+
+/// Options every command that opens a node takes.
+#[derive(Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// The node's data directory.
+    #[arg(long, env = "HARBORLINK_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Database URL, overriding the configuration: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long)]
+    pub database: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Address to listen on (default 127.0.0.1:8080); port 0 picks a free port.
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Register an organization hosted on (or known to) this node.
+    Add {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Display name, unique on the node.
+        #[arg(long)]
+        name: String,
+        /// port_facility, port_authority, coast_guard, police, customs, navy or regional_coordination_centre.
+        #[arg(long)]
+        kind: String,
+        /// ISO 3166-1 alpha-2 code, e.g. SG.
+        #[arg(long)]
+        nation: String,
+        /// A community to join (repeatable).
+        #[arg(long = "community")]
+        communities: Vec<String>,
+    },
+    /// List organizations as JSON lines.
+    List {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Make an organization a member of a community.
+    Join {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Organization name or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        community: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user and print their first API token (shown only this once).
+    Add {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Organization name or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// viewer, operator, security_officer or administrator.
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Revoke a token by its id.
+    Revoke {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The token's id (not its secret).
+        token_id: String,
+    },
+}

@@ -1,0 +1,144 @@
+//! The data directory: `harborlink.toml`, `node.key` (the Ed25519 seed, mode 0600) and, for the
+//! embedded default, `harborlink.db`. A directory is initialized only when missing or empty; a
+//! non-empty one that is not a complete node is refused, never re-initialized.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use hl_events::NodeKey;
+use hl_node::Node;
+use hl_store::Store;
+use hl_types::NodeId;
+
+use crate::cli::NodeArgs;
+use crate::settings::{self, Overrides, Settings};
+
+pub const CONFIG_FILE: &str = "harborlink.toml";
+pub const KEY_FILE: &str = "node.key";
+pub const DB_FILE: &str = "harborlink.db";
+
+/// Whether `dir` is missing or has no entries.
+pub fn is_vacant(dir: &Path) -> anyhow::Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(e).with_context(|| format!("cannot read data directory {}", dir.display())),
+    }
+}
+
+fn sqlite_url(dir: &Path) -> anyhow::Result<String> {
+    let absolute = std::path::absolute(dir.join(DB_FILE)).context("cannot resolve the data directory")?;
+    Ok(format!("sqlite://{}", absolute.display()))
+}
+
+/// Creates a node in a missing or empty directory.
+pub async fn init(dir: &Path, node_id: Option<&str>) -> anyhow::Result<()> {
+    if !is_vacant(dir)? {
+        bail!("{} is not empty: refusing to initialize over existing data", dir.display());
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let key = NodeKey::generate();
+    let node_id = match node_id {
+        Some(id) => NodeId::parse(id)?,
+        None => NodeId::parse(&format!("node-{}", &key.public().to_string()[..12]))?,
+    };
+    write_new(&dir.join(KEY_FILE), &format!("{}\n", key.to_hex()), 0o600)?;
+    write_new(&dir.join(CONFIG_FILE), &settings::template(node_id.as_str()), 0o644)?;
+    let settings = settings::load(&dir.join(CONFIG_FILE), &Overrides::default())?;
+    let url = match &settings.database {
+        Some(url) => url.clone(),
+        None => sqlite_url(dir)?,
+    };
+    let store =
+        hl_store::open(&url, true).await.with_context(|| format!("cannot create the database at {}", redact(&url)))?;
+    store.register_node(&node_id, &key.public(), true).await?;
+    store.close().await;
+    tracing::info!(node_id = %node_id, public_key = %key.public(), dir = %dir.display(), "initialized data directory");
+    Ok(())
+}
+
+fn write_new(path: &Path, contents: &str, mode: u32) -> anyhow::Result<()> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Hides the password of a database URL for logs and messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A node's files, read and checked.
+pub struct Opened {
+    pub settings: Settings,
+    pub key: NodeKey,
+    pub node_id: NodeId,
+    pub store: Arc<dyn Store>,
+}
+
+/// Opens an initialized data directory and its database, checking the database belongs to it.
+pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opened> {
+    let dir: PathBuf = args.data_dir.clone();
+    let config_file = dir.join(CONFIG_FILE);
+    let key_file = dir.join(KEY_FILE);
+    if !dir.is_dir() {
+        bail!("data directory {} does not exist (run `harborlink init --data-dir {}`)", dir.display(), dir.display());
+    }
+    if !config_file.is_file() || !key_file.is_file() {
+        bail!("{} is not a HarborLink data directory: {} or {} is missing", dir.display(), CONFIG_FILE, KEY_FILE);
+    }
+    let overrides = Overrides { database: args.database.clone().or(overrides.database), ..overrides };
+    let settings = settings::load(&config_file, &overrides)?;
+    let node_id = NodeId::parse(&settings.node_id).context("invalid node_id in the configuration")?;
+    let key_text = fs::read_to_string(&key_file).with_context(|| format!("cannot read {}", key_file.display()))?;
+    let key =
+        NodeKey::from_hex(&key_text).with_context(|| format!("{} is not a valid node key", key_file.display()))?;
+    let url = match &settings.database {
+        Some(url) => url.clone(),
+        None => {
+            let db = dir.join(DB_FILE);
+            if !db.is_file() {
+                bail!("the database {} is missing: refusing to start an empty node over existing keys", db.display());
+            }
+            sqlite_url(&dir)?
+        }
+    };
+    let store =
+        hl_store::open(&url, false).await.with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+    match store.local_node().await.context("cannot read the node registry")? {
+        Some((id, public)) if id == node_id && public == key.public() => {}
+        Some((id, _)) => bail!("the database belongs to node `{id}`, not to this data directory's node `{node_id}`"),
+        None => {
+            // A fresh external database (e.g. PostgreSQL given after init): adopt it.
+            store.register_node(&node_id, &key.public(), true).await?;
+        }
+    }
+    Ok(Opened { settings, key, node_id, store })
+}
+
+impl Opened {
+    /// Starts the node's writer.
+    pub fn start(self) -> (Settings, Node) {
+        let node = Node::start(self.store, self.node_id, self.key);
+        (self.settings, node)
+    }
+}

@@ -1,0 +1,52 @@
+//! `harborlink`: the node binary. Glue only: it reads configuration, sets up logging and metrics,
+//! and calls the library crates. It is the only crate that reads files or environment variables.
+
+mod admin;
+mod cli;
+mod datadir;
+mod serve;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, LogFormat};
+
+/// Exit code when `verify` finds the log broken (distinct from 1, "could not run").
+const EXIT_LOG_BROKEN: u8 = 3;
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let log_filter = std::env::var("HARBORLINK_LOG").unwrap_or_else(|_| String::from("info,sqlx=warn"));
+    init_logging(cli.log_format, &log_filter);
+    let result = match cli.command {
+        Command::Init(args) => datadir::init(&args.data_dir, args.node_id.as_deref()).await.map(|_| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Verify(args) => {
+            admin::verify(&args).await.map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_LOG_BROKEN) })
+        }
+        Command::Rebuild(args) => admin::rebuild(&args).await.map(|()| ExitCode::SUCCESS),
+        Command::Org(cmd) => admin::org(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::User(cmd) => admin::user(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Token(cmd) => admin::token(cmd).await.map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `harborlink serve`: initialize if needed, open, listen, shut down gracefully.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use hl_api::{ApiConfig, AppState};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+use crate::cli::ServeArgs;
+use crate::datadir;
+use crate::settings::Overrides;
+
+/// Latency buckets in seconds: sub-millisecond reads up to slow writes.
+const LATENCY_BUCKETS_SECS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if datadir::is_vacant(&args.node.data_dir)? {
+        datadir::init(&args.node.data_dir, None).await?;
+    }
+    let opened = datadir::open(&args.node, Overrides { listen: args.listen, database: None }).await?;
+    let (settings, node) = opened.start();
+    let metrics = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix(String::from("_seconds")), LATENCY_BUCKETS_SECS)
+        .context("invalid metric buckets")?
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let config = ApiConfig {
+        body_limit_bytes: settings.body_limit_bytes,
+        request_timeout: Duration::from_secs(settings.request_timeout_secs),
+    };
+    let store = node.store().clone();
+    let app = hl_api::app(AppState { node: node.clone(), metrics }, &config);
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(node_id = %node.origin(), %address, "serving");
+    // Tests and scripts read the bound address (port 0 picks one) from this line on stdout.
+    println!("harborlink listening on http://{address}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
+    tracing::info!("shutting down");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+}

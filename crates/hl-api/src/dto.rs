@@ -1,0 +1,218 @@
+//! The API's wire shapes. Kept apart from domain and storage types and converted by hand, so the
+//! API can stay stable while those change.
+
+use hl_events::{AdvisorySeverity, Event};
+use hl_store::{Advisory, Organization, TokenRecord, User};
+use hl_types::{
+    CommunityName, EventId, Nation, NodeId, OrgId, OrgKind, RecordId, Releasability, Role, TokenId, UserId,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// RFC 3339 UTC text for microseconds since the epoch.
+pub fn rfc3339(us: i64) -> String {
+    jiff::Timestamp::from_microsecond(us).map(|t| t.to_string()).unwrap_or_default()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrganizationView {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    pub nation: Nation,
+    pub communities: Vec<CommunityName>,
+    /// RFC 3339 UTC.
+    pub registered_at: String,
+}
+
+impl From<Organization> for OrganizationView {
+    fn from(o: Organization) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            kind: o.kind,
+            nation: o.nation,
+            communities: o.communities.into_iter().collect(),
+            registered_at: rfc3339(o.registered_at_us),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub organization: OrgId,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self { id: u.id, organization: u.org, name: u.name, role: u.role, created_at: rfc3339(u.created_at_us) }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: TokenId,
+    pub user: UserId,
+    pub label: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<TokenRecord> for TokenView {
+    fn from(t: TokenRecord) -> Self {
+        Self {
+            id: t.id,
+            user: t.user,
+            label: t.label,
+            created_at: rfc3339(t.created_at_us),
+            revoked_at: t.revoked_at_us.map(rfc3339),
+        }
+    }
+}
+
+/// A token together with its secret, returned once at creation.
+#[derive(Serialize, ToSchema)]
+pub struct IssuedTokenView {
+    pub token: TokenView,
+    /// The bearer secret. It is shown only in this response and cannot be retrieved again.
+    pub secret: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub user: UserView,
+    pub organization: OrganizationView,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewUserView {
+    pub user: UserView,
+    pub token: IssuedTokenView,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub label: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdvisoryView {
+    pub id: RecordId,
+    pub owner_organization: OrgId,
+    pub title: String,
+    pub body: String,
+    pub severity: AdvisorySeverity,
+    pub releasability: Releasability,
+    pub published_at: String,
+    pub revised_at: String,
+    pub revision: i64,
+}
+
+impl From<Advisory> for AdvisoryView {
+    fn from(a: Advisory) -> Self {
+        Self {
+            id: a.id,
+            owner_organization: a.owner_org,
+            title: a.title,
+            body: a.body,
+            severity: a.severity,
+            releasability: a.releasability,
+            published_at: rfc3339(a.published_at_us),
+            revised_at: rfc3339(a.revised_at_us),
+            revision: a.revision,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdvisory {
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    pub severity: AdvisorySeverity,
+    pub releasability: Releasability,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvisoryPatchBody {
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub severity: Option<AdvisorySeverity>,
+    pub releasability: Option<Releasability>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventView {
+    /// Position in this node's log; pass it as `after` to read on.
+    pub position: i64,
+    pub id: EventId,
+    pub origin: NodeId,
+    pub seq: u64,
+    pub author_organization: OrgId,
+    pub author_user: Option<UserId>,
+    pub recorded_at: String,
+    pub record_type: String,
+    pub record_id: String,
+    pub releasability: Releasability,
+    /// The change, as sealed.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+    pub signature: String,
+}
+
+impl EventView {
+    pub fn new(position: i64, e: Event) -> Self {
+        let payload = serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
+        Self {
+            position,
+            id: e.id,
+            origin: e.origin,
+            seq: e.seq,
+            author_organization: e.author_org,
+            author_user: e.author_user,
+            recorded_at: rfc3339(e.recorded_at_us),
+            record_type: e.record_type,
+            record_id: e.record_id,
+            releasability: e.releasability,
+            payload,
+            prev_hash: hex::encode(e.prev_hash),
+            hash: hex::encode(e.hash),
+            signature: hex::encode(e.signature),
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Paging parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Cursor from the previous page's `next`.
+    pub after: Option<String>,
+    /// Items per page, 1 to 500 (default 100).
+    pub limit: Option<u32>,
+}

@@ -1,0 +1,173 @@
+//! Extractors that turn bad input into problems naming the field.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use hl_node::Subject;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::{ApiError, FieldLocation};
+
+/// A JSON body, parsed with the path of any failing field kept.
+pub struct ApiJson<T>(pub T);
+
+/// Converts serde_path_to_error's path into a JSON Pointer, adding the field a "missing" or
+/// "unknown field" message names (serde reports those at the parent).
+fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
+    let mut out = String::new();
+    for segment in path.iter() {
+        use serde_path_to_error::Segment;
+        let part = match segment {
+            Segment::Seq { index } => index.to_string(),
+            Segment::Map { key } | Segment::Enum { variant: key } => key.clone(),
+            Segment::Unknown => continue,
+        };
+        out.push('/');
+        out.push_str(&part.replace('~', "~0").replace('/', "~1"));
+    }
+    for marker in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(marker).or_else(|| message.split(marker).nth(1)) {
+            if let Some(name) = rest.split('`').next() {
+                if !out.ends_with(&format!("/{name}")) {
+                    out.push('/');
+                    out.push_str(name);
+                }
+            }
+        }
+    }
+    out
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim().to_ascii_lowercase();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !json_type {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            )
+            .at(FieldLocation::Header, "content-type"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(status, "body_too_large", "the request body exceeds the size limit")
+            } else {
+                ApiError::new(status, "unreadable_body", rejection.body_text())
+            }
+        })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+            let inner = err.inner();
+            let message = inner.to_string();
+            if inner.is_syntax() || inner.is_eof() {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message)
+            } else {
+                let field = pointer(err.path(), &message);
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).at(FieldLocation::Body, field)
+            }
+        })?;
+        deserializer.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// Query parameters, with the failing parameter named.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(ApiQuery).map_err(|err| {
+            let message = err.inner().to_string();
+            let field = pointer(err.path(), &message).trim_start_matches('/').to_owned();
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).at(FieldLocation::Query, field)
+        })
+    }
+}
+
+/// Parses a path parameter, naming it on failure.
+pub fn path_param<T: std::str::FromStr>(name: &str, raw: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e: T::Err| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", e.to_string()).at(FieldLocation::Path, name)
+    })
+}
+
+/// The authenticated caller, from `Authorization: Bearer <token>`.
+pub struct Caller(pub Subject);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let Some(token) = header.and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))) else {
+            metrics::counter!("harborlink_auth_failures_total", "reason" => "missing").increment(1);
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required")
+                .at(FieldLocation::Header, "authorization"));
+        };
+        match state.node.authenticate(token.trim()).await {
+            Ok(subject) => Ok(Caller(subject)),
+            Err(err) => {
+                metrics::counter!("harborlink_auth_failures_total", "reason" => "rejected").increment(1);
+                Err(ApiError::from(err).at(FieldLocation::Header, "authorization"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        tlp: hl_types::Tlp,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        title: String,
+        inner: Inner,
+    }
+
+    fn field_of(json: &str) -> String {
+        let mut de = serde_json::Deserializer::from_str(json);
+        match serde_path_to_error::deserialize::<_, Outer>(&mut de) {
+            Ok(_) => String::from("<ok>"),
+            Err(err) => pointer(err.path(), &err.inner().to_string()),
+        }
+    }
+
+    #[test]
+    fn pointers_name_the_offending_field() {
+        assert_eq!(field_of(r#"{"title":"t","inner":{"tlp":"PINK"}}"#), "/inner/tlp");
+        assert_eq!(field_of(r#"{"title":5,"inner":{"tlp":"RED"}}"#), "/title");
+        assert_eq!(field_of(r#"{"inner":{"tlp":"RED"}}"#), "/title");
+        assert_eq!(field_of(r#"{"title":"t","inner":{"tlp":"RED","x":1}}"#), "/inner/x");
+        assert_eq!(field_of(r#"{"title":"t","inner":{}}"#), "/inner/tlp");
+    }
+}

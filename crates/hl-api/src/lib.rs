@@ -1,0 +1,148 @@
+//! The HTTP API: axum routes under `/api/v1`, RFC 9457 problem+json errors, an OpenAPI 3.1
+//! document generated from the handlers, `/healthz`, `/readyz` and Prometheus `/metrics`.
+//!
+//! # Invariants
+//! - Handlers never decide access themselves; they call `hl-node`, which asks the policy.
+//! - Every error body is `application/problem+json`, including those of lower layers (routing,
+//!   body limits, timeouts), which [`problem_bodies`] fills in.
+//! - Internal error details are logged, never returned.
+
+mod dto;
+mod extract;
+mod problem;
+mod routes;
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hl_node::Node;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+pub use problem::{ApiError, Problem};
+
+/// Limits and timeouts of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self { body_limit_bytes: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Node,
+    pub metrics: PrometheusHandle,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "HarborLink node API", description = "A HarborLink node: organizations, access, \
+        shared advisories and the signed event log. Errors are RFC 9457 problem details."),
+    modifiers(&BearerAuth),
+    components(schemas(Problem))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = api_router().split_for_parts();
+    api
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi()).nest("/api/v1", routes::router())
+}
+
+/// The whole application: API, operations endpoints and the layers around them.
+pub fn app(state: AppState, config: &ApiConfig) -> Router {
+    let (router, mut api) = api_router().split_for_parts();
+    api.servers = None;
+    let spec = serde_json::to_string(&api).unwrap_or_else(|_| String::from("{}"));
+    router
+        .route("/api/v1/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(middleware::from_fn(problem_bodies))
+        .layer(middleware::from_fn(record_metrics))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.node.store().ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            metrics::counter!("harborlink_store_errors_total").increment(1);
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the database is not reachable")
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// Request counts and latencies, labelled by route template (never the raw path, whose ids
+/// would make the label set unbounded).
+async fn record_metrics(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| String::from("unmatched"), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("harborlink_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("harborlink_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Gives a problem body to error responses that lower layers produced without one.
+async fn problem_bodies(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let bare = !response.headers().contains_key(header::CONTENT_TYPE)
+        || response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if (status.is_client_error() || status.is_server_error()) && bare {
+        let mut replaced = problem::for_status(status).into_response();
+        if let Some(allow) = response.headers().get(header::ALLOW) {
+            replaced.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return replaced;
+    }
+    response
+}

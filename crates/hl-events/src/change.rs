@@ -1,0 +1,76 @@
+//! The changes an event can carry. Each names the record it concerns; projections apply them.
+//!
+//! Versioning rule: variants and fields are only ever added (new fields optional). A node that
+//! meets a change type it does not know keeps the event and skips it in its projections.
+
+use std::collections::BTreeSet;
+
+use hl_types::{CommunityName, Nation, OrgId, OrgKind, RecordId, Releasability, Role, TokenId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// How urgent an advisory is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AdvisorySeverity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// One change to shared state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// An organization joins the node's directory.
+    OrganizationRegistered {
+        org: OrgId,
+        name: String,
+        kind: OrgKind,
+        nation: Nation,
+        communities: BTreeSet<CommunityName>,
+    },
+    /// An organization becomes a member of a community.
+    CommunityJoined { org: OrgId, community: CommunityName },
+    /// An organization leaves a community.
+    CommunityLeft { org: OrgId, community: CommunityName },
+    /// A user account is created in an organization.
+    UserRegistered { user: UserId, org: OrgId, name: String, role: Role },
+    /// An API token is issued. The secret and its hash are never part of the log.
+    TokenIssued { token: TokenId, user: UserId, label: String },
+    /// An API token is revoked.
+    TokenRevoked { token: TokenId, user: UserId },
+    /// A security advisory is shared.
+    AdvisoryPublished { advisory: RecordId, title: String, body: String, severity: AdvisorySeverity },
+    /// The owner revises an advisory: the fields present replace the old ones.
+    AdvisoryRevised {
+        advisory: RecordId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        body: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<AdvisorySeverity>,
+        /// A new releasability, chosen by the owner.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        releasability: Option<Releasability>,
+    },
+}
+
+impl Change {
+    /// The record this change concerns: its type and id.
+    pub fn record(&self) -> (&'static str, String) {
+        match self {
+            Change::OrganizationRegistered { org, .. }
+            | Change::CommunityJoined { org, .. }
+            | Change::CommunityLeft { org, .. } => ("organization", org.to_string()),
+            Change::UserRegistered { user, .. } => ("user", user.to_string()),
+            Change::TokenIssued { token, .. } | Change::TokenRevoked { token, .. } => ("token", token.to_string()),
+            Change::AdvisoryPublished { advisory, .. } | Change::AdvisoryRevised { advisory, .. } => {
+                ("advisory", advisory.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The node's application services. Commands are checked by the policy and become events that the
+//! writer appends; queries return only what the policy lets the caller see.
+//!
+//! # Invariants
+//! - Every read and write of shared records goes through [`hl_policy`]; a record the caller may
+//!   not see is reported exactly like a missing one ([`NodeError::NotFound`]).
+//! - A command returns success only after its events are committed (see [`writer`]).
+//! - Token secrets leave this crate once, in [`IssuedToken`], and are stored only as SHA-256.
+
+mod commands;
+mod error;
+mod queries;
+mod verify;
+pub mod writer;
+
+use std::sync::Arc;
+
+use hl_events::NodeKey;
+use hl_store::Store;
+use hl_types::NodeId;
+
+pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft};
+pub use error::NodeError;
+pub use hl_policy::Subject;
+pub use verify::{VerifyFailure, VerifyReport, verify_log};
+
+/// Who is acting: a user through the API, or the node's operator through the CLI (who has local
+/// access to the data directory and so to everything).
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Operator,
+    User(&'a Subject),
+}
+
+/// A running node: its identity, its store and its writer.
+#[derive(Clone)]
+pub struct Node {
+    store: Arc<dyn Store>,
+    origin: NodeId,
+    writer: writer::WriterHandle,
+}
+
+impl Node {
+    /// Starts the writer task; must be called inside a Tokio runtime.
+    pub fn start(store: Arc<dyn Store>, origin: NodeId, key: NodeKey) -> Self {
+        let writer = writer::spawn(store.clone(), origin.clone(), Arc::new(key));
+        Self { store, origin, writer }
+    }
+
+    /// The store, for health checks and administration.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// This node's id.
+    pub fn origin(&self) -> &NodeId {
+        &self.origin
+    }
+}
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_us() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}

@@ -1,0 +1,199 @@
+//! The storage interface ([`Store`]) and its two implementations, chosen by the database URL:
+//! SQLite (embedded default; WAL mode, `synchronous=FULL`) and PostgreSQL.
+//!
+//! Both implementations share one body of SQL (see `sql.rs`), so they cannot drift apart; only
+//! connection set-up, migrations and the chain-head lock differ.
+//!
+//! # Invariants
+//! - [`Store::append`] seals events under an exclusive lock on the origin's chain head, inside the
+//!   same transaction that stores them and updates the projections, and returns only after that
+//!   transaction has committed. Two processes appending to one database therefore never fork the
+//!   chain, and an acknowledged event is durable.
+//! - Projections are a pure function of the log: [`Store::rebuild_projections`] recreates them.
+//! - Token secrets are stored only as hashes, in a local table that is never part of the log.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hl_events::{AdvisorySeverity, Event, NodeKey, PublicKey, UnsignedEvent};
+use hl_types::{
+    CommunityName, EventId, Nation, NodeId, OrgId, OrgKind, RecordId, Releasability, Role, TokenId, UserId,
+};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused or failed; details are for the log, not for API callers.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A uniqueness rule was violated (a name already taken, an id reused).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// A stored row could not be read back as what it should be.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    fn from_write(err: sqlx::Error) -> Self {
+        match err.as_database_error() {
+            Some(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            _ => StoreError::Database(err),
+        }
+    }
+}
+
+/// Local state written in the same transaction as the events of a request, but never part of
+/// the shared log.
+#[derive(Debug, Clone)]
+pub enum LocalWrite {
+    /// The SHA-256 of a token's secret, so the token can authenticate.
+    TokenSecret { token: TokenId, secret_hash: String },
+}
+
+/// Events (and local writes) that must be committed together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct AppendRequest {
+    pub events: Vec<UnsignedEvent>,
+    pub local: Vec<LocalWrite>,
+}
+
+/// A stored event row that does not decode: reported by `verify` as a broken link.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event row {pos} (id {id}): {reason}")]
+pub struct CorruptEvent {
+    pub pos: i64,
+    pub id: String,
+    pub reason: String,
+}
+
+/// An organization in the node's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub kind: OrgKind,
+    pub nation: Nation,
+    pub communities: BTreeSet<CommunityName>,
+    pub registered_at_us: i64,
+}
+
+/// A user account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub org: OrgId,
+    pub name: String,
+    pub role: Role,
+    pub created_at_us: i64,
+}
+
+/// An API token's public facts (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub user: UserId,
+    pub label: String,
+    pub created_at_us: i64,
+    pub revoked_at_us: Option<i64>,
+}
+
+/// A shared security advisory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advisory {
+    pub id: RecordId,
+    pub owner_org: OrgId,
+    pub title: String,
+    pub body: String,
+    pub severity: AdvisorySeverity,
+    pub releasability: Releasability,
+    pub published_at_us: i64,
+    pub revised_at_us: i64,
+    pub revision: i64,
+}
+
+/// The one storage interface.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// Round-trips a trivial query (readiness).
+    async fn ping(&self) -> Result<(), StoreError>;
+    /// Closes the pool, waiting for connections to finish.
+    async fn close(&self);
+
+    /// Records a node's public key; `local` marks this node's own identity.
+    async fn register_node(&self, node: &NodeId, key: &PublicKey, local: bool) -> Result<(), StoreError>;
+    /// The local node's id and key as recorded at initialization.
+    async fn local_node(&self) -> Result<Option<(NodeId, PublicKey)>, StoreError>;
+    /// Every known node's public key.
+    async fn node_keys(&self) -> Result<Vec<(NodeId, PublicKey)>, StoreError>;
+
+    /// Seals and stores each request's events after `origin`'s chain head, atomically per call,
+    /// and applies them to the projections. Returns the sealed events per request once committed.
+    async fn append(
+        &self,
+        origin: &NodeId,
+        key: &NodeKey,
+        requests: &[AppendRequest],
+    ) -> Result<Vec<Vec<Event>>, StoreError>;
+    /// Each origin's recorded chain head (last sequence number).
+    async fn chain_heads(&self) -> Result<Vec<(NodeId, u64)>, StoreError>;
+    /// One event by id.
+    async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError>;
+    /// Events in log order after position `after_pos` (0 for the start), with their positions.
+    async fn events_after(
+        &self,
+        after_pos: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Result<Event, CorruptEvent>)>, StoreError>;
+    /// Drops and replays every projection from the log; returns the number of events replayed.
+    async fn rebuild_projections(&self) -> Result<u64, StoreError>;
+
+    async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
+    async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError>;
+    async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError>;
+    async fn users_of(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
+    async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
+    async fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
+    /// The live or revoked token whose secret hashes to `secret_hash`.
+    async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError>;
+    /// Advisories in id (time) order after `after`.
+    async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError>;
+}
+
+/// Opens the database at `url` (`sqlite://PATH` or `postgres://...`) and applies migrations.
+/// A SQLite file is created only when `create` is set, so a mistyped path never silently starts
+/// an empty node.
+pub async fn open(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url, create).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,544 @@
+//! The SQL shared by both back ends, stamped out once per database type by [`sql_store!`].
+//!
+//! Queries are written with `$N` placeholders and pass through each back end's `sql` function
+//! (SQLite rewrites them to `?N`). Only portable SQL is used: `ON CONFLICT`, `COALESCE`, plain
+//! `SELECT`s; integers are 64-bit, ids and hashes are text (hex), JSON is stored as text so a
+//! signed payload is kept byte for byte.
+
+macro_rules! sql_store {
+    ($Store:ident, $Db:ty, $backend:expr, $sql:ident, $for_update:literal) => {
+        use std::collections::BTreeSet;
+
+        use async_trait::async_trait;
+        use hl_events::{AdvisorySeverity, Change, Event, Hash, NodeKey, PublicKey, GENESIS_HASH};
+        use hl_types::{EventId, NodeId, OrgId, RecordId, TokenId, UserId};
+        use sqlx::Row;
+
+        use crate::{
+            Advisory, AppendRequest, Backend, CorruptEvent, LocalWrite, Organization, Store, TokenRecord,
+            User,
+        };
+
+        type DbRow = <$Db as sqlx::Database>::Row;
+        type DbConn = <$Db as sqlx::Database>::Connection;
+
+        /// Rows fetched per page while replaying the log.
+        const REPLAY_PAGE: i64 = 1_000;
+
+        fn text(row: &DbRow, col: &str) -> Result<String, StoreError> {
+            row.try_get::<String, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn parse<T>(row: &DbRow, col: &str) -> Result<T, StoreError>
+        where
+            T: std::str::FromStr,
+            T::Err: std::fmt::Display,
+        {
+            let value = text(row, col)?;
+            value.parse().map_err(|e| StoreError::Corrupt(format!("{col} `{value}`: {e}")))
+        }
+
+        fn json<T: serde::de::DeserializeOwned>(row: &DbRow, col: &str) -> Result<T, StoreError> {
+            let value = text(row, col)?;
+            serde_json::from_str(&value).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn int(row: &DbRow, col: &str) -> Result<i64, StoreError> {
+            row.try_get::<i64, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn severity_text(severity: AdvisorySeverity) -> String {
+            serde_json::to_value(severity).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        }
+
+        fn severity(row: &DbRow) -> Result<AdvisorySeverity, StoreError> {
+            let value = text(row, "severity")?;
+            serde_json::from_value(serde_json::Value::String(value.clone()))
+                .map_err(|_| StoreError::Corrupt(format!("severity `{value}`")))
+        }
+
+        fn fixed_hex<const N: usize>(row: &DbRow, col: &str) -> Result<[u8; N], StoreError> {
+            let value = text(row, col)?;
+            hex::decode(&value)
+                .ok()
+                .and_then(|bytes| <[u8; N]>::try_from(bytes).ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("{col} is not {N} bytes of hex")))
+        }
+
+        fn event_from_row(row: &DbRow) -> Result<Event, StoreError> {
+            let seq = int(row, "seq")?;
+            Ok(Event {
+                id: parse(row, "id")?,
+                origin: parse(row, "origin")?,
+                seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("seq {seq}")))?,
+                author_org: parse(row, "author_org")?,
+                author_user: match row.try_get::<Option<String>, _>("author_user")? {
+                    None => None,
+                    Some(u) => Some(u.parse().map_err(|e| StoreError::Corrupt(format!("author_user: {e}")))?),
+                },
+                recorded_at_us: int(row, "recorded_at_us")?,
+                record_type: text(row, "record_type")?,
+                record_id: text(row, "record_id")?,
+                releasability: json(row, "releasability")?,
+                payload: text(row, "payload")?,
+                prev_hash: fixed_hex::<32>(row, "prev_hash")?,
+                hash: fixed_hex::<32>(row, "hash")?,
+                signature: fixed_hex::<64>(row, "signature")?,
+            })
+        }
+
+        fn corrupt_event(row: &DbRow, err: StoreError) -> CorruptEvent {
+            CorruptEvent {
+                pos: row.try_get::<i64, _>("pos").unwrap_or(-1),
+                id: row.try_get::<String, _>("id").unwrap_or_default(),
+                reason: err.to_string(),
+            }
+        }
+
+        fn advisory_from_row(row: &DbRow) -> Result<Advisory, StoreError> {
+            Ok(Advisory {
+                id: parse(row, "id")?,
+                owner_org: parse(row, "owner_org")?,
+                title: text(row, "title")?,
+                body: text(row, "body")?,
+                severity: severity(row)?,
+                releasability: json(row, "releasability")?,
+                published_at_us: int(row, "published_at_us")?,
+                revised_at_us: int(row, "revised_at_us")?,
+                revision: int(row, "revision")?,
+            })
+        }
+
+        fn token_from_row(row: &DbRow) -> Result<TokenRecord, StoreError> {
+            Ok(TokenRecord {
+                id: parse(row, "id")?,
+                user: parse(row, "user_id")?,
+                label: text(row, "label")?,
+                created_at_us: int(row, "created_at_us")?,
+                revoked_at_us: row.try_get::<Option<i64>, _>("revoked_at_us")?,
+            })
+        }
+
+        fn user_from_row(row: &DbRow) -> Result<User, StoreError> {
+            Ok(User {
+                id: parse(row, "id")?,
+                org: parse(row, "org_id")?,
+                name: text(row, "name")?,
+                role: parse(row, "role")?,
+                created_at_us: int(row, "created_at_us")?,
+            })
+        }
+
+        async fn insert_event(conn: &mut DbConn, e: &Event) -> Result<(), StoreError> {
+            let releasability =
+                serde_json::to_string(&e.releasability).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            sqlx::query($sql(
+                "INSERT INTO events (id, origin, seq, author_org, author_user, recorded_at_us, record_type, \
+                 record_id, releasability, payload, prev_hash, hash, signature) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            ))
+            .bind(e.id.to_string())
+            .bind(e.origin.as_str())
+            .bind(i64::try_from(e.seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?)
+            .bind(e.author_org.to_string())
+            .bind(e.author_user.map(|u| u.to_string()))
+            .bind(e.recorded_at_us)
+            .bind(e.record_type.as_str())
+            .bind(e.record_id.as_str())
+            .bind(releasability)
+            .bind(e.payload.as_str())
+            .bind(hex::encode(e.prev_hash))
+            .bind(hex::encode(e.hash))
+            .bind(hex::encode(e.signature))
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_write)?;
+            Ok(())
+        }
+
+        /// Applies one event to the projections. Changes this build does not know are skipped.
+        async fn apply(conn: &mut DbConn, e: &Event) -> Result<(), StoreError> {
+            let Some(change) = e.change() else { return Ok(()) };
+            let at = e.recorded_at_us;
+            let result = match change {
+                Change::OrganizationRegistered { org, name, kind, nation, communities } => {
+                    sqlx::query($sql(
+                        "INSERT INTO organizations (id, name, kind, nation, registered_at_us) VALUES ($1, $2, $3, $4, $5)",
+                    ))
+                    .bind(org.to_string())
+                    .bind(name)
+                    .bind(kind.as_str())
+                    .bind(nation.as_str())
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await?;
+                    for community in communities {
+                        join(conn, org, community.as_str()).await?;
+                    }
+                    Ok(())
+                }
+                Change::CommunityJoined { org, community } => join(conn, org, community.as_str()).await,
+                Change::CommunityLeft { org, community } => sqlx::query($sql(
+                    "DELETE FROM community_members WHERE org_id = $1 AND community = $2",
+                ))
+                .bind(org.to_string())
+                .bind(community.as_str())
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::UserRegistered { user, org, name, role } => sqlx::query($sql(
+                    "INSERT INTO users (id, org_id, name, role, created_at_us) VALUES ($1, $2, $3, $4, $5)",
+                ))
+                .bind(user.to_string())
+                .bind(org.to_string())
+                .bind(name)
+                .bind(role.as_str())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::TokenIssued { token, user, label } => sqlx::query($sql(
+                    "INSERT INTO tokens (id, user_id, label, created_at_us) VALUES ($1, $2, $3, $4)",
+                ))
+                .bind(token.to_string())
+                .bind(user.to_string())
+                .bind(label)
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::TokenRevoked { token, .. } => sqlx::query($sql(
+                    "UPDATE tokens SET revoked_at_us = $1 WHERE id = $2 AND revoked_at_us IS NULL",
+                ))
+                .bind(at)
+                .bind(token.to_string())
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::AdvisoryPublished { advisory, title, body, severity } => sqlx::query($sql(
+                    "INSERT INTO advisories (id, owner_org, title, body, severity, releasability, \
+                     published_at_us, revised_at_us, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, 1)",
+                ))
+                .bind(advisory.to_string())
+                .bind(e.author_org.to_string())
+                .bind(title)
+                .bind(body)
+                .bind(severity_text(severity))
+                .bind(serde_json::to_string(&e.releasability).unwrap_or_default())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::AdvisoryRevised { advisory, title, body, severity, releasability } => sqlx::query($sql(
+                    "UPDATE advisories SET title = COALESCE($1, title), body = COALESCE($2, body), \
+                     severity = COALESCE($3, severity), releasability = COALESCE($4, releasability), \
+                     revised_at_us = $5, revision = revision + 1 WHERE id = $6 AND owner_org = $7",
+                ))
+                .bind(title)
+                .bind(body)
+                .bind(severity.map(severity_text))
+                .bind(releasability.map(|r| serde_json::to_string(&r).unwrap_or_default()))
+                .bind(at)
+                .bind(advisory.to_string())
+                .bind(e.author_org.to_string())
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+            };
+            result.map_err(StoreError::from_write)
+        }
+
+        async fn join(conn: &mut DbConn, org: OrgId, community: &str) -> Result<(), sqlx::Error> {
+            sqlx::query($sql(
+                "INSERT INTO community_members (org_id, community) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            ))
+            .bind(org.to_string())
+            .bind(community)
+            .execute(&mut *conn)
+            .await
+            .map(drop)
+        }
+
+        async fn local_write(conn: &mut DbConn, write: &LocalWrite) -> Result<(), StoreError> {
+            match write {
+                LocalWrite::TokenSecret { token, secret_hash } => {
+                    sqlx::query($sql("INSERT INTO token_secrets (token_id, secret_hash) VALUES ($1, $2)"))
+                        .bind(token.to_string())
+                        .bind(secret_hash.as_str())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(StoreError::from_write)?;
+                }
+            }
+            Ok(())
+        }
+
+        impl $Store {
+            async fn organization_where(
+                &self,
+                query: &'static str,
+                key: String,
+            ) -> Result<Option<Organization>, StoreError> {
+                let Some(row) = sqlx::query($sql(query)).bind(key).fetch_optional(&self.pool).await? else {
+                    return Ok(None);
+                };
+                let id: OrgId = parse(&row, "id")?;
+                let communities = sqlx::query($sql(
+                    "SELECT community FROM community_members WHERE org_id = $1 ORDER BY community",
+                ))
+                .bind(id.to_string())
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| parse(r, "community"))
+                .collect::<Result<BTreeSet<_>, _>>()?;
+                Ok(Some(Organization {
+                    id,
+                    name: text(&row, "name")?,
+                    kind: parse(&row, "kind")?,
+                    nation: parse(&row, "nation")?,
+                    communities,
+                    registered_at_us: int(&row, "registered_at_us")?,
+                }))
+            }
+        }
+
+        #[async_trait]
+        impl Store for $Store {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query($sql("SELECT 1")).execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn register_node(&self, node: &NodeId, key: &PublicKey, local: bool) -> Result<(), StoreError> {
+                sqlx::query($sql(
+                    "INSERT INTO nodes (node_id, public_key, is_local) VALUES ($1, $2, $3) \
+                     ON CONFLICT (node_id) DO UPDATE SET public_key = excluded.public_key, is_local = excluded.is_local",
+                ))
+                .bind(node.as_str())
+                .bind(key.to_string())
+                .bind(i64::from(local))
+                .execute(&self.pool)
+                .await
+                .map_err(StoreError::from_write)?;
+                Ok(())
+            }
+
+            async fn local_node(&self) -> Result<Option<(NodeId, PublicKey)>, StoreError> {
+                let row = sqlx::query($sql("SELECT node_id, public_key FROM nodes WHERE is_local = 1"))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok((parse(&r, "node_id")?, public_key(&r)?))).transpose()
+            }
+
+            async fn node_keys(&self) -> Result<Vec<(NodeId, PublicKey)>, StoreError> {
+                sqlx::query($sql("SELECT node_id, public_key FROM nodes"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((parse(r, "node_id")?, public_key(r)?)))
+                    .collect()
+            }
+
+            async fn append(
+                &self,
+                origin: &NodeId,
+                key: &NodeKey,
+                requests: &[AppendRequest],
+            ) -> Result<Vec<Vec<Event>>, StoreError> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query($sql(
+                    "INSERT INTO chain_heads (origin, seq, hash) VALUES ($1, 0, $2) ON CONFLICT (origin) DO NOTHING",
+                ))
+                .bind(origin.as_str())
+                .bind(hex::encode(GENESIS_HASH))
+                .execute(&mut *tx)
+                .await?;
+                let head = sqlx::query($sql(concat!("SELECT seq, hash FROM chain_heads WHERE origin = $1", $for_update)))
+                    .bind(origin.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let mut seq = u64::try_from(int(&head, "seq")?).map_err(|_| StoreError::Corrupt("chain head".into()))?;
+                let mut prev: Hash = fixed_hex::<32>(&head, "hash")?;
+                let mut sealed_all = Vec::with_capacity(requests.len());
+                for request in requests {
+                    let mut sealed = Vec::with_capacity(request.events.len());
+                    for unsigned in &request.events {
+                        seq += 1;
+                        let event = unsigned.clone().seal(origin, seq, prev, key);
+                        insert_event(&mut tx, &event).await?;
+                        apply(&mut tx, &event).await?;
+                        prev = event.hash;
+                        sealed.push(event);
+                    }
+                    for write in &request.local {
+                        local_write(&mut tx, write).await?;
+                    }
+                    sealed_all.push(sealed);
+                }
+                sqlx::query($sql("UPDATE chain_heads SET seq = $1, hash = $2 WHERE origin = $3"))
+                    .bind(i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence overflow".into()))?)
+                    .bind(hex::encode(prev))
+                    .bind(origin.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(sealed_all)
+            }
+
+            async fn chain_heads(&self) -> Result<Vec<(NodeId, u64)>, StoreError> {
+                sqlx::query($sql("SELECT origin, seq FROM chain_heads ORDER BY origin"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let seq = int(r, "seq")?;
+                        Ok((parse(r, "origin")?, u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("head {seq}")))?))
+                    })
+                    .collect()
+            }
+
+            async fn event(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM events WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| event_from_row(&r)).transpose()
+            }
+
+            async fn events_after(
+                &self,
+                after_pos: i64,
+                limit: u32,
+            ) -> Result<Vec<(i64, Result<Event, CorruptEvent>)>, StoreError> {
+                let rows = sqlx::query($sql("SELECT * FROM events WHERE pos > $1 ORDER BY pos LIMIT $2"))
+                    .bind(after_pos)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((int(r, "pos")?, event_from_row(r).map_err(|e| corrupt_event(r, e)))))
+                    .collect()
+            }
+
+            async fn rebuild_projections(&self) -> Result<u64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                for table in ["organizations", "community_members", "users", "tokens", "advisories"] {
+                    // Table names come from the fixed list above, never from input.
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
+                }
+                let mut after = 0i64;
+                let mut replayed = 0u64;
+                loop {
+                    let rows = sqlx::query($sql("SELECT * FROM events WHERE pos > $1 ORDER BY pos LIMIT $2"))
+                        .bind(after)
+                        .bind(REPLAY_PAGE)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    let Some(last) = rows.last() else { break };
+                    after = int(last, "pos")?;
+                    for row in &rows {
+                        let event = event_from_row(row).map_err(|e| StoreError::Corrupt(corrupt_event(row, e).to_string()))?;
+                        apply(&mut tx, &event).await?;
+                        replayed += 1;
+                    }
+                }
+                tx.commit().await?;
+                Ok(replayed)
+            }
+
+            async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
+                let ids = sqlx::query($sql("SELECT id FROM organizations ORDER BY name"))
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(ids.len());
+                for row in ids {
+                    let id: OrgId = parse(&row, "id")?;
+                    if let Some(org) = self.organization(id).await? {
+                        out.push(org);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
+                self.organization_where("SELECT * FROM organizations WHERE id = $1", id.to_string()).await
+            }
+
+            async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError> {
+                self.organization_where("SELECT * FROM organizations WHERE name = $1", name.to_owned()).await
+            }
+
+            async fn users_of(&self, org: OrgId) -> Result<Vec<User>, StoreError> {
+                sqlx::query($sql("SELECT * FROM users WHERE org_id = $1 ORDER BY name"))
+                    .bind(org.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(user_from_row)
+                    .collect()
+            }
+
+            async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM users WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| user_from_row(&r)).transpose()
+            }
+
+            async fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM tokens WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| token_from_row(&r)).transpose()
+            }
+
+            async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+                let row = sqlx::query($sql(
+                    "SELECT t.* FROM tokens t JOIN token_secrets s ON s.token_id = t.id WHERE s.secret_hash = $1",
+                ))
+                .bind(secret_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| token_from_row(&r)).transpose()
+            }
+
+            async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM advisories WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| advisory_from_row(&r)).transpose()
+            }
+
+            async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError> {
+                // UUIDv7 text sorts by creation time, so the id is also the page cursor.
+                sqlx::query($sql("SELECT * FROM advisories WHERE id > $1 ORDER BY id LIMIT $2"))
+                    .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(advisory_from_row)
+                    .collect()
+            }
+        }
+
+        fn public_key(row: &DbRow) -> Result<PublicKey, StoreError> {
+            let value = text(row, "public_key")?;
+            PublicKey::from_hex(&value).map_err(|e| StoreError::Corrupt(format!("public_key: {e}")))
+        }
+    };
+}
+
+pub(crate) use sql_store;

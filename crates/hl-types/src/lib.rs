@@ -1,0 +1,29 @@
+//! Domain value types that parse: identifiers, nations, organization kinds, roles, TLP markings and
+//! distribution scopes.
+//!
+//! Every type here is constructed through `parse`/`FromStr`/`Deserialize`, so code that holds one
+//! never re-checks it. Nothing here does I/O.
+
+mod ids;
+mod nation;
+mod org;
+mod releasability;
+
+pub use ids::{CommunityName, EventId, NodeId, OrgId, RecordId, TokenId, UserId};
+pub use nation::Nation;
+pub use org::{OrgKind, Role};
+pub use releasability::{DistributionScope, Releasability, ReleasabilityError, Tlp};
+
+/// A value that failed to parse, with the reason in words a user can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct ParseError {
+    /// Why the value was refused.
+    pub reason: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(reason: impl Into<String>) -> Self {
+        Self { reason: reason.into() }
+    }
+}
