@@ -1,0 +1,10 @@
+//! Black-box tests of the `harborlink` binary: every test starts real processes and talks to them
+//! over HTTP on loopback, once over SQLite and once over a fresh PostgreSQL database.
+
+mod support;
+
+mod access;
+mod api;
+mod cli;
+mod durability;
+mod integrity;
