@@ -69,18 +69,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ApiError::new(status, "unreadable_body", rejection.body_text())
             }
         })?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-            let inner = err.inner();
-            let message = inner.to_string();
-            if inner.is_syntax() || inner.is_eof() {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message)
-            } else {
-                let field = pointer(err.path(), &message);
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).at(FieldLocation::Body, field)
-            }
+        // Parse the syntax first (400), then insist on an object (serde would otherwise read a
+        // top-level array positionally into a struct), then map fields with their path (422).
+        let document: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        if !document.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "the body must be a JSON object",
+            )
+            .at(FieldLocation::Body, ""));
+        }
+        let value: T = serde_path_to_error::deserialize(document).map_err(|err| {
+            let message = err.inner().to_string();
+            let field = pointer(err.path(), &message);
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).at(FieldLocation::Body, field)
         })?;
-        deserializer.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
         Ok(ApiJson(value))
     }
 }

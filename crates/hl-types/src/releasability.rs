@@ -74,7 +74,7 @@ impl fmt::Display for Tlp {
 
 /// Who receives a record at all, relative to the organization that owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RawScope")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DistributionScope {
     /// The owning organization only.
@@ -90,6 +90,53 @@ pub enum DistributionScope {
     AllPartners,
     /// The owner plus an explicit list of organizations.
     Organizations { organizations: BTreeSet<OrgId> },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ScopeKind {
+    Organization,
+    Nation,
+    Community,
+    AllPartners,
+    Organizations,
+}
+
+/// The flat wire form of a scope. Deserializing through it (rather than serde's buffered
+/// internally-tagged enum) keeps the path of a bad inner value, e.g. `scope/community`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    kind: ScopeKind,
+    community: Option<CommunityName>,
+    organizations: Option<BTreeSet<OrgId>>,
+}
+
+impl TryFrom<RawScope> for DistributionScope {
+    type Error = String;
+    fn try_from(raw: RawScope) -> Result<Self, Self::Error> {
+        let unexpected = |field: &str, kind: &str| format!("unknown field `{field}`: scope `{kind}` does not take it");
+        let simple = |scope: DistributionScope| match (&raw.community, &raw.organizations) {
+            (Some(_), _) => Err(unexpected("community", scope.kind())),
+            (_, Some(_)) => Err(unexpected("organizations", scope.kind())),
+            _ => Ok(scope),
+        };
+        match raw.kind {
+            ScopeKind::Organization => simple(DistributionScope::Organization),
+            ScopeKind::Nation => simple(DistributionScope::Nation),
+            ScopeKind::AllPartners => simple(DistributionScope::AllPartners),
+            ScopeKind::Community => match (raw.community, raw.organizations) {
+                (_, Some(_)) => Err(unexpected("organizations", "community")),
+                (Some(community), None) => Ok(DistributionScope::Community { community }),
+                (None, None) => Err(String::from("missing field `community` (scope `community` names one)")),
+            },
+            ScopeKind::Organizations => match (raw.community, raw.organizations) {
+                (Some(_), _) => Err(unexpected("community", "organizations")),
+                (None, Some(organizations)) => Ok(DistributionScope::Organizations { organizations }),
+                (None, None) => Err(String::from("missing field `organizations` (scope `organizations` lists them)")),
+            },
+        }
+    }
 }
 
 impl DistributionScope {
@@ -186,6 +233,22 @@ impl Releasability {
 mod tests {
     use super::*;
 
+    #[test]
+    fn scopes_serialize_in_the_form_they_parse() {
+        let org = OrgId::generate();
+        for scope in [
+            DistributionScope::Organization,
+            DistributionScope::Nation,
+            DistributionScope::AllPartners,
+            DistributionScope::Community { community: CommunityName::parse("psg").unwrap_or_else(|e| panic!("{e}")) },
+            DistributionScope::Organizations { organizations: [org].into() },
+        ] {
+            let text = serde_json::to_string(&scope).unwrap_or_default();
+            let back: DistributionScope = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(back, scope);
+        }
+    }
+
     fn parse(json: &str) -> Result<Releasability, serde_json::Error> {
         serde_json::from_str(json)
     }
@@ -216,6 +279,9 @@ mod tests {
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"community","community":"Bad Name"}}"#).is_err());
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"planet"}}"#).is_err());
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"nation"},"extra":1}"#).is_err());
+        assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"nation","community":"a"}}"#).is_err());
+        assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"community","community":"a","organizations":[]}}"#).is_err());
+        assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"nation","x":1}}"#).is_err());
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"community","community":"straits-psg"}}"#).is_ok());
     }
 }

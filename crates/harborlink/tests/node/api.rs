@@ -151,7 +151,11 @@ async fn bad_input_gets_a_problem_and_writes_nothing(backend: Backend) {
         ("wrong type", json!({"title": 42}), "/title"),
         ("bad enum", json!({"severity": "apocalyptic"}), "/severity"),
         ("bad tlp", json!({"releasability": {"tlp": "WHITE", "scope": {"kind": "nation"}}}), "/releasability/tlp"),
-        ("bad scope", json!({"releasability": {"tlp": "GREEN", "scope": {"kind": "galaxy"}}}), "/releasability/scope"),
+        (
+            "bad scope",
+            json!({"releasability": {"tlp": "GREEN", "scope": {"kind": "galaxy"}}}),
+            "/releasability/scope/kind",
+        ),
         (
             "bad community",
             json!({"releasability": {"tlp": "GREEN", "scope": {"kind": "community", "community": "No Spaces"}}}),
