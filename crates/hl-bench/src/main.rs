@@ -1,0 +1,217 @@
+//! `hl-bench`: the measurements behind BENCHMARKS.md.
+//!
+//! - `append`: durable events per second through the node's group-committing writer, with
+//!   several concurrent submitters, on SQLite (temp file) or PostgreSQL (fresh database).
+//! - `read`: p50/p99 latency of `GET /api/v1/advisories/{id}` with a bearer token, under
+//!   concurrent load, against the real `harborlink` binary on a loopback port.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use hl_events::{AdvisorySeverity, NodeKey};
+use hl_node::{Actor, AdvisoryDraft, Node, OrganizationDraft};
+use hl_types::{DistributionScope, Nation, NodeId, OrgKind, Releasability, Role, Tlp};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Clone, Copy, ValueEnum, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Durable appends per second.
+    Append {
+        #[arg(long, value_enum)]
+        backend: Backend,
+        /// Concurrent submitters.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Events in total.
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+    },
+    /// Authenticated read latency under concurrent load.
+    Read {
+        /// Path to the release `harborlink` binary.
+        #[arg(long, default_value = "target/release/harborlink")]
+        binary: String,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+}
+
+const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+async fn fresh_pg() -> anyhow::Result<(String, String)> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(PG_ADMIN).await.context("PostgreSQL at 127.0.0.1:5432")?;
+    let name = format!("hl_bench_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+    Ok((format!("postgres://postgres@127.0.0.1:5432/{name}"), name))
+}
+
+async fn drop_pg(name: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(PG_ADMIN).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await?;
+    Ok(())
+}
+
+async fn append(backend: Backend, concurrency: usize, events: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (url, pg_name) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
+        Backend::Postgres => {
+            let (url, name) = fresh_pg().await?;
+            (url, Some(name))
+        }
+    };
+    let store = hl_store::open(&url, true).await?;
+    let key = NodeKey::generate();
+    let node_id = NodeId::parse("bench")?;
+    store.register_node(&node_id, &key.public(), true).await?;
+    let node = Node::start(store.clone(), node_id, key);
+    let org = node
+        .register_organization(OrganizationDraft {
+            name: "Bench Port".into(),
+            kind: OrgKind::PortFacility,
+            nation: Nation::parse("SG")?,
+            communities: BTreeSet::new(),
+        })
+        .await?;
+    let (user, token) = node.register_user(Actor::Operator, org.id, "bench", Role::Operator).await?;
+    let subject = Arc::new(node.authenticate(&token.secret).await?);
+    let _ = user;
+    let releasability = Releasability::new(Tlp::Green, DistributionScope::Nation)?;
+    let started = Instant::now();
+    let per_task = events / concurrency;
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let node = node.clone();
+        let subject = subject.clone();
+        let releasability = releasability.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_task {
+                let draft = AdvisoryDraft {
+                    title: format!("bench {t}/{i}"),
+                    body: String::from("Benchmark advisory body of a realistic, modest length."),
+                    severity: AdvisorySeverity::Low,
+                    releasability: releasability.clone(),
+                };
+                node.publish_advisory(&subject, draft).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed();
+    let total = per_task * concurrency;
+    println!(
+        "append backend={backend:?} concurrency={concurrency} events={total} seconds={:.2} events_per_second={:.0}",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    let report = hl_node::verify_log(store.as_ref()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("verified {} events", report.events);
+    store.close().await;
+    if let Some(name) = pg_name {
+        drop_pg(&name).await?;
+    }
+    Ok(())
+}
+
+fn cli(binary: &str, dir: &std::path::Path, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+    let out = Command::new(binary).args(args).arg("--data-dir").arg(dir).env("HARBORLINK_LOG", "warn").output()?;
+    if !out.status.success() {
+        bail!("{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(index).copied().unwrap_or_default()
+}
+
+async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    cli(binary, dir.path(), &["init"])?;
+    cli(binary, dir.path(), &["org", "add", "--name", "Bench Port", "--kind", "port_facility", "--nation", "SG"])?;
+    let user = cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
+    let token = user["token"].as_str().context("token")?.to_owned();
+    let mut server = Command::new(binary)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("HARBORLINK_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
+    let base = line.trim().strip_prefix("harborlink listening on ").context("server address")?.to_owned();
+    let http = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        let body = serde_json::json!({"title": format!("advisory {i}"), "severity": "low",
+            "releasability": {"tlp": "GREEN", "scope": {"kind": "nation"}}});
+        let reply: serde_json::Value =
+            http.post(format!("{base}/api/v1/advisories")).bearer_auth(&token).json(&body).send().await?.json().await?;
+        ids.push(reply["id"].as_str().context("id")?.to_owned());
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for t in 0..concurrency {
+        let (http, base, token, ids) = (http.clone(), base.clone(), token.clone(), ids.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = t;
+            while Instant::now() < deadline {
+                let url = format!("{base}/api/v1/advisories/{}", ids[i % ids.len()]);
+                let started = Instant::now();
+                let status = http.get(url).bearer_auth(&token).send().await?.status();
+                latencies.push(started.elapsed());
+                anyhow::ensure!(status.is_success(), "status {status}");
+                i += 1;
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let _ = server.kill();
+    all.sort();
+    println!(
+        "read concurrency={concurrency} seconds={seconds} requests={} rps={:.0} p50_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+        all.len(),
+        all.len() as f64 / seconds as f64,
+        percentile(&all, 0.50).as_secs_f64() * 1e3,
+        percentile(&all, 0.99).as_secs_f64() * 1e3,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
+        Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
+    }
+}
