@@ -50,10 +50,10 @@ fn org_json(org: &Organization) -> serde_json::Value {
 
 /// Finds an organization by id or exact name.
 async fn find_org(node: &Node, key: &str) -> anyhow::Result<Organization> {
-    if let Ok(id) = key.parse::<OrgId>() {
-        if let Ok(org) = node.organization(id).await {
-            return Ok(org);
-        }
+    if let Ok(id) = key.parse::<OrgId>()
+        && let Ok(org) = node.organization(id).await
+    {
+        return Ok(org);
     }
     node.store().organization_by_name(key).await?.with_context(|| format!("no organization `{key}`"))
 }

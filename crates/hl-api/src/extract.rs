@@ -28,13 +28,12 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
         out.push_str(&part.replace('~', "~0").replace('/', "~1"));
     }
     for marker in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(marker).or_else(|| message.split(marker).nth(1)) {
-            if let Some(name) = rest.split('`').next() {
-                if !out.ends_with(&format!("/{name}")) {
-                    out.push('/');
-                    out.push_str(name);
-                }
-            }
+        if let Some(rest) = message.strip_prefix(marker).or_else(|| message.split(marker).nth(1))
+            && let Some(name) = rest.split('`').next()
+            && !out.ends_with(&format!("/{name}"))
+        {
+            out.push('/');
+            out.push_str(name);
         }
     }
     out

@@ -61,6 +61,20 @@ struct ApiDoc;
 
 struct BearerAuth;
 
+/// Error statuses any operation can answer, documented once here instead of on every handler.
+const COMMON_PROBLEMS: &[(&str, &str)] = &[
+    ("400", "Malformed JSON, or an invalid path or query parameter"),
+    ("401", "Missing, unknown or revoked token"),
+    ("403", "The policy refuses the action (role, ownership or community membership)"),
+    ("404", "No such resource, or one the caller may not see"),
+    ("409", "Conflicts with existing state (a name already taken)"),
+    ("408", "The request took longer than the configured timeout"),
+    ("413", "The body exceeds the configured size limit"),
+    ("415", "The body is not JSON"),
+    ("422", "A body field is invalid; `field` names it"),
+    ("500", "Internal error (details are logged, not returned)"),
+];
+
 impl utoipa::Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -71,9 +85,30 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Documents [`COMMON_PROBLEMS`] on every operation that does not document them itself.
+fn add_common_problems(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            for (status, description) in COMMON_PROBLEMS {
+                let problem = ResponseBuilder::new()
+                    .description(*description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    )
+                    .build();
+                operation.responses.responses.entry((*status).to_owned()).or_insert(problem.into());
+            }
+        }
+    }
+}
+
 /// The OpenAPI document of the API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = api_router().split_for_parts();
+    let (_, mut api) = api_router().split_for_parts();
+    add_common_problems(&mut api);
     api
 }
 
@@ -84,6 +119,7 @@ fn api_router() -> OpenApiRouter<AppState> {
 /// The whole application: API, operations endpoints and the layers around them.
 pub fn app(state: AppState, config: &ApiConfig) -> Router {
     let (router, mut api) = api_router().split_for_parts();
+    add_common_problems(&mut api);
     api.servers = None;
     let spec = serde_json::to_string(&api).unwrap_or_else(|_| String::from("{}"));
     router

@@ -41,7 +41,8 @@ pub struct Problem {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    problem: Problem,
+    // Boxed: errors travel through every handler's `Result`, which should stay small.
+    problem: Box<Problem>,
 }
 
 impl ApiError {
@@ -50,7 +51,7 @@ impl ApiError {
         let title = status.canonical_reason().unwrap_or("Error").to_owned();
         Self {
             status,
-            problem: Problem {
+            problem: Box::new(Problem {
                 type_uri: format!("/problems/{code}"),
                 title,
                 status: status.as_u16(),
@@ -58,7 +59,7 @@ impl ApiError {
                 code: code.to_owned(),
                 field: None,
                 location: None,
-            },
+            }),
         }
     }
 
@@ -80,7 +81,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.problem)).into_response();
+        let mut response = (self.status, axum::Json(*self.problem)).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -29,8 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_event))
 }
 
-fn limit(q: &PageQuery) -> Result<u32, ApiError> {
-    match q.limit {
+fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
         None => Ok(PAGE_DEFAULT),
         Some(n @ 1..=500) => Ok(n),
         Some(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", "limit must be 1 to 500")
@@ -60,7 +60,7 @@ async fn list_organizations(
 
 /// One organization.
 #[utoipa::path(get, path = "/organizations/{id}", tag = "directory", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")),
+    params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses((status = 200, body = OrganizationView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_organization(
     State(state): State<AppState>,
@@ -73,7 +73,7 @@ async fn get_organization(
 
 /// The users of the caller's own organization.
 #[utoipa::path(get, path = "/organizations/{id}/users", tag = "access", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")),
+    params(("id" = uuid::Uuid, Path, description = "Organization id")),
     responses((status = 200, body = Vec<UserView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn list_users(
     State(state): State<AppState>,
@@ -86,7 +86,7 @@ async fn list_users(
 
 /// Creates a user in the caller's organization (administrators); returns their first token once.
 #[utoipa::path(post, path = "/organizations/{id}/users", tag = "access", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Organization id")), request_body = NewUser,
+    params(("id" = uuid::Uuid, Path, description = "Organization id")), request_body = NewUser,
     responses((status = 201, body = NewUserView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn create_user(
@@ -103,7 +103,7 @@ async fn create_user(
 
 /// Issues another token for a user (oneself, or as administrator a user of one's organization).
 #[utoipa::path(post, path = "/users/{id}/tokens", tag = "access", security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id")), request_body = NewToken,
+    params(("id" = uuid::Uuid, Path, description = "User id")), request_body = NewToken,
     responses((status = 201, body = IssuedTokenView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn create_token(
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ async fn create_token(
 
 /// Revokes a token.
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "access", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Token id")),
+    params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, body = TokenView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn revoke_token(
     State(state): State<AppState>,
@@ -130,21 +130,15 @@ async fn revoke_token(
 }
 
 /// Advisories the caller may see, oldest first.
-#[utoipa::path(get, path = "/advisories", tag = "advisories", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/advisories", tag = "advisories", security(("bearer" = [])), params(RecordPageQuery),
     responses((status = 200, body = Page<AdvisoryView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn list_advisories(
     State(state): State<AppState>,
     Caller(subject): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<RecordPageQuery>,
 ) -> Result<Json<Page<AdvisoryView>>, ApiError> {
-    let limit = limit(&q)?;
-    let after: Option<RecordId> = q
-        .after
-        .as_deref()
-        .map(|a| path_param("after", a))
-        .transpose()
-        .map_err(|e| e.at(FieldLocation::Query, "after"))?;
-    let items = state.node.advisories(&subject, after, limit).await?;
+    let limit = limit(q.limit)?;
+    let items = state.node.advisories(&subject, q.after, limit).await?;
     let next = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.to_string())).flatten();
     Ok(Json(Page { items: items.into_iter().map(Into::into).collect(), next }))
 }
@@ -169,7 +163,7 @@ async fn create_advisory(
 
 /// One advisory.
 #[utoipa::path(get, path = "/advisories/{id}", tag = "advisories", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Advisory id")),
+    params(("id" = uuid::Uuid, Path, description = "Advisory id")),
     responses((status = 200, body = AdvisoryView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_advisory(
     State(state): State<AppState>,
@@ -182,7 +176,7 @@ async fn get_advisory(
 
 /// Revises an advisory the caller's organization owns.
 #[utoipa::path(patch, path = "/advisories/{id}", tag = "advisories", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Advisory id")), request_body = AdvisoryPatchBody,
+    params(("id" = uuid::Uuid, Path, description = "Advisory id")), request_body = AdvisoryPatchBody,
     responses((status = 200, body = AdvisoryView), (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn update_advisory(
@@ -202,21 +196,18 @@ async fn update_advisory(
 }
 
 /// The event log as far as the caller may see it, in log order.
-#[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])), params(PageQuery),
+#[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])), params(LogPageQuery),
     responses((status = 200, body = Page<EventView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn list_events(
     State(state): State<AppState>,
     Caller(subject): Caller,
-    ApiQuery(q): ApiQuery<PageQuery>,
+    ApiQuery(q): ApiQuery<LogPageQuery>,
 ) -> Result<Json<Page<EventView>>, ApiError> {
-    let limit = limit(&q)?;
-    let after: i64 = match q.after.as_deref() {
-        None => 0,
-        Some(a) => a.parse().ok().filter(|n: &i64| *n >= 0).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", "after must be a log position")
-                .at(FieldLocation::Query, "after")
-        })?,
-    };
+    let limit = limit(q.limit)?;
+    let after = i64::try_from(q.after.unwrap_or(0)).map_err(|_| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", "after is out of range")
+            .at(FieldLocation::Query, "after")
+    })?;
     let items = state.node.events(&subject, after, limit).await?;
     let next = (items.len() == limit as usize).then(|| items.last().map(|(p, _)| p.to_string())).flatten();
     Ok(Json(Page { items: items.into_iter().map(|(p, e)| EventView::new(p, e)).collect(), next }))
@@ -224,7 +215,7 @@ async fn list_events(
 
 /// One event.
 #[utoipa::path(get, path = "/events/{id}", tag = "events", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Event id")),
+    params(("id" = uuid::Uuid, Path, description = "Event id")),
     responses((status = 200, body = EventView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_event(
     State(state): State<AppState>,

@@ -153,7 +153,8 @@ async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<
     let dir = tempfile::tempdir()?;
     cli(binary, dir.path(), &["init"])?;
     cli(binary, dir.path(), &["org", "add", "--name", "Bench Port", "--kind", "port_facility", "--nation", "SG"])?;
-    let user = cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
+    let user =
+        cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
     let token = user["token"].as_str().context("token")?.to_owned();
     let mut server = Command::new(binary)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])

@@ -1,3 +1,4 @@
+#![allow(clippy::type_complexity)]
 use std::collections::BTreeSet;
 
 use hl_types::{Nation, OrgKind, Tlp};

@@ -90,10 +90,10 @@ fn may_release(subject: &Subject, releasability: &Releasability) -> Result<(), D
     if releasability.tlp() == Tlp::Red {
         at_least(subject, Role::SecurityOfficer)?;
     }
-    if let DistributionScope::Community { community } = releasability.scope() {
-        if !subject.communities.contains(community) {
-            return Err(Denial::NotMember(community.clone()));
-        }
+    if let DistributionScope::Community { community } = releasability.scope()
+        && !subject.communities.contains(community)
+    {
+        return Err(Denial::NotMember(community.clone()));
     }
     Ok(())
 }

@@ -6,6 +6,8 @@
 
 mod ids;
 mod nation;
+#[cfg(feature = "openapi")]
+mod openapi;
 mod org;
 mod releasability;
 

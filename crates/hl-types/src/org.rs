@@ -12,8 +12,11 @@ macro_rules! text_enum {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // The wire names are the variants in snake_case (checked by a test); a container-level
+        // rule is what the OpenAPI generator sees through this macro.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+            $($(#[$vdoc])* $variant),+
         }
 
         impl $name {
@@ -86,6 +89,16 @@ mod tests {
         assert!(Role::Viewer < Role::Operator);
         assert!(Role::Operator < Role::SecurityOfficer);
         assert!(Role::SecurityOfficer < Role::Administrator);
+    }
+
+    #[test]
+    fn serde_names_are_the_documented_text() {
+        for k in OrgKind::ALL {
+            assert_eq!(serde_json::to_value(k).ok(), Some(serde_json::Value::from(k.as_str())));
+        }
+        for r in Role::ALL {
+            assert_eq!(serde_json::to_value(r).ok(), Some(serde_json::Value::from(r.as_str())));
+        }
     }
 
     #[test]

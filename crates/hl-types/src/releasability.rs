@@ -75,17 +75,13 @@ impl fmt::Display for Tlp {
 /// Who receives a record at all, relative to the organization that owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", try_from = "RawScope")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DistributionScope {
     /// The owning organization only.
     Organization,
     /// Organizations of the owner's nation.
     Nation,
     /// Members of one named community.
-    Community {
-        #[cfg_attr(feature = "openapi", schema(value_type = String, example = "straits-psg"))]
-        community: CommunityName,
-    },
+    Community { community: CommunityName },
     /// Every partner organization, local or federated.
     AllPartners,
     /// The owner plus an explicit list of organizations.
@@ -109,7 +105,8 @@ enum ScopeKind {
 struct RawScope {
     kind: ScopeKind,
     community: Option<CommunityName>,
-    organizations: Option<BTreeSet<OrgId>>,
+    /// A list, not a set, so that a duplicate is refused rather than silently merged.
+    organizations: Option<Vec<OrgId>>,
 }
 
 impl TryFrom<RawScope> for DistributionScope {
@@ -132,7 +129,14 @@ impl TryFrom<RawScope> for DistributionScope {
             },
             ScopeKind::Organizations => match (raw.community, raw.organizations) {
                 (Some(_), _) => Err(unexpected("community", "organizations")),
-                (None, Some(organizations)) => Ok(DistributionScope::Organizations { organizations }),
+                (None, Some(list)) => {
+                    let organizations: BTreeSet<OrgId> = list.iter().copied().collect();
+                    if organizations.len() == list.len() {
+                        Ok(DistributionScope::Organizations { organizations })
+                    } else {
+                        Err(String::from("`organizations` names an organization more than once"))
+                    }
+                }
                 (None, None) => Err(String::from("missing field `organizations` (scope `organizations` lists them)")),
             },
         }
@@ -170,7 +174,6 @@ pub enum ReleasabilityError {
 /// A TLP marking together with a distribution scope, checked for consistency.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RawReleasability")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Releasability {
     tlp: Tlp,
     scope: DistributionScope,
@@ -282,6 +285,10 @@ mod tests {
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"nation","community":"a"}}"#).is_err());
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"community","community":"a","organizations":[]}}"#).is_err());
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"nation","x":1}}"#).is_err());
+        let org = OrgId::generate();
+        let twice =
+            format!(r#"{{"tlp":"GREEN","scope":{{"kind":"organizations","organizations":["{org}","{org}"]}}}}"#);
+        assert!(parse(&twice).is_err_and(|e| e.to_string().contains("more than once")));
         assert!(parse(r#"{"tlp":"GREEN","scope":{"kind":"community","community":"straits-psg"}}"#).is_ok());
     }
 }

@@ -1,5 +1,7 @@
 //! Releasability on reads, roles and ownership on writes, and bad input.
 
+#![allow(clippy::type_complexity)]
+
 use serde_json::{Value, json};
 
 use crate::on_both_backends;

@@ -6,5 +6,6 @@ mod support;
 mod access;
 mod api;
 mod cli;
+mod contract;
 mod durability;
 mod integrity;
