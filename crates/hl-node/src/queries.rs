@@ -16,6 +16,34 @@ pub const PAGE_ITEMS_MAX: u32 = 500;
 /// the node scan without end in one request.
 const SCAN_ROWS_MAX: u32 = 20_000;
 
+/// Reads rows page by page after `cursor` and keeps those `keep` admits, until `limit` are kept
+/// or [`SCAN_ROWS_MAX`] rows have been examined. The one place listings apply the read policy.
+async fn filtered_page<Row, Item, Cursor, Fetch, Page>(
+    limit: u32,
+    mut cursor: Cursor,
+    fetch: Fetch,
+    cursor_of: impl Fn(&Row) -> Cursor,
+    mut keep: impl FnMut(Row) -> Option<Item>,
+) -> Result<Vec<Item>, NodeError>
+where
+    Fetch: Fn(Cursor, u32) -> Page,
+    Page: std::future::Future<Output = Result<Vec<Row>, hl_store::StoreError>>,
+    Cursor: Clone,
+{
+    let limit = limit.clamp(1, PAGE_ITEMS_MAX);
+    let mut out = Vec::new();
+    let mut scanned = 0;
+    while out.len() < limit as usize && scanned < SCAN_ROWS_MAX {
+        let page = fetch(cursor.clone(), limit).await?;
+        let Some(last) = page.last() else { break };
+        cursor = cursor_of(last);
+        scanned += page.len() as u32;
+        out.extend(page.into_iter().filter_map(&mut keep));
+    }
+    out.truncate(limit as usize);
+    Ok(out)
+}
+
 impl Node {
     /// Resolves a bearer token to the user it acts for.
     pub async fn authenticate(&self, secret: &str) -> Result<Subject, NodeError> {
@@ -77,49 +105,39 @@ impl Node {
         after: Option<RecordId>,
         limit: u32,
     ) -> Result<Vec<Advisory>, NodeError> {
-        let limit = limit.clamp(1, PAGE_ITEMS_MAX);
         let nations = self.nations().await?;
-        let mut out = Vec::new();
-        let mut cursor = after;
-        let mut scanned = 0;
-        while out.len() < limit as usize && scanned < SCAN_ROWS_MAX {
-            let page = self.store.advisories_after(cursor, limit).await?;
-            let Some(last) = page.last() else { break };
-            cursor = Some(last.id);
-            scanned += page.len() as u32;
-            out.extend(page.into_iter().filter(|a| {
+        let fetch = |cursor, n| self.store.advisories_after(cursor, n);
+        filtered_page(
+            limit,
+            after,
+            fetch,
+            |a: &Advisory| Some(a.id),
+            |a| {
                 let owner = Owner { org: a.owner_org, nation: nations.get(&a.owner_org).copied() };
-                may_read(subject, owner, &a.releasability)
-            }));
-        }
-        out.truncate(limit as usize);
-        Ok(out)
+                may_read(subject, owner, &a.releasability).then_some(a)
+            },
+        )
+        .await
     }
 
     /// Events of the log the caller may see, in log order after position `after`, with their
     /// positions (the cursor for the next page).
     pub async fn events(&self, subject: &Subject, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, NodeError> {
-        let limit = limit.clamp(1, PAGE_ITEMS_MAX);
         let nations = self.nations().await?;
-        let mut out = Vec::new();
-        let mut cursor = after;
-        let mut scanned = 0;
-        while out.len() < limit as usize && scanned < SCAN_ROWS_MAX {
-            let page = self.store.events_after(cursor, limit).await?;
-            let Some((last, _)) = page.last() else { break };
-            cursor = *last;
-            scanned += page.len() as u32;
-            for (pos, event) in page {
+        let fetch = |cursor, n| self.store.events_after(cursor, n);
+        filtered_page(
+            limit,
+            after,
+            fetch,
+            |(pos, _): &(i64, _)| *pos,
+            |(pos, event)| {
                 // An unreadable row is not shown; `verify` is where it gets reported.
-                let Ok(event) = event else { continue };
+                let event = event.ok()?;
                 let owner = Owner { org: event.author_org, nation: nations.get(&event.author_org).copied() };
-                if may_read(subject, owner, &event.releasability) {
-                    out.push((pos, event));
-                }
-            }
-        }
-        out.truncate(limit as usize);
-        Ok(out)
+                may_read(subject, owner, &event.releasability).then_some((pos, event))
+            },
+        )
+        .await
     }
 
     /// One event, if the caller may see it.

@@ -226,6 +226,16 @@ impl Client {
     }
 
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<(&str, Vec<u8>)>) -> Reply {
+        self.try_send(method, path, body).await.unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Like `send`, but a failed connection is returned rather than a panic.
+    pub async fn try_send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<Reply, reqwest::Error> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -233,13 +243,13 @@ impl Client {
         if let Some((content_type, bytes)) = body {
             request = request.header("content-type", content_type).body(bytes);
         }
-        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let bytes = response.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, content_type, body }
+        Ok(Reply { status, content_type, body })
     }
 
     pub async fn get(&self, path: &str) -> Reply {
