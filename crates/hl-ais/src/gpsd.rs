@@ -1,0 +1,1 @@
+//! gpsd-compatible JSON (placeholder until the writer lands).
