@@ -12,22 +12,26 @@ const LAT_NA_TENTHOUSANDTH_MIN: i64 = 91 * 600_000;
 const LON_NA_TENTH_MIN: i64 = 181 * 600;
 const LAT_NA_TENTH_MIN: i64 = 91 * 600;
 
-/// Longitude in 1/10,000 minute → degrees; `None` for 181° and anything outside ±180°.
+// Only the "not available" sentinel becomes `None`. A value outside ±180°/±90° is kept as
+// transmitted: it is invalid, and consumers that build tracks must refuse it, but a decoder that
+// hid it could not report what was sent (gpsd prints it too).
+
+/// Longitude in 1/10,000 minute → degrees; `None` for the 181° sentinel.
 fn lon_4(raw: i64) -> Option<f64> {
-    (raw != LON_NA_TENTHOUSANDTH_MIN && raw.abs() <= 180 * 600_000).then(|| raw as f64 / 600_000.0)
+    (raw != LON_NA_TENTHOUSANDTH_MIN).then(|| raw as f64 / 600_000.0)
 }
 
 fn lat_4(raw: i64) -> Option<f64> {
-    (raw != LAT_NA_TENTHOUSANDTH_MIN && raw.abs() <= 90 * 600_000).then(|| raw as f64 / 600_000.0)
+    (raw != LAT_NA_TENTHOUSANDTH_MIN).then(|| raw as f64 / 600_000.0)
 }
 
-/// Longitude in 1/10 minute (types 17, 22, 23, 27) → degrees.
+/// Longitude in 1/10 minute (types 17, 27) → degrees.
 fn lon_1(raw: i64) -> Option<f64> {
-    (raw != LON_NA_TENTH_MIN && raw.abs() <= 180 * 600).then(|| raw as f64 / 600.0)
+    (raw != LON_NA_TENTH_MIN).then(|| raw as f64 / 600.0)
 }
 
 fn lat_1(raw: i64) -> Option<f64> {
-    (raw != LAT_NA_TENTH_MIN && raw.abs() <= 90 * 600).then(|| raw as f64 / 600.0)
+    (raw != LAT_NA_TENTH_MIN).then(|| raw as f64 / 600.0)
 }
 
 /// Speed in 1/10 knot, 1023 = not available.
@@ -157,8 +161,10 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             check(bits, h.message_type, 72, 168)?;
             let mut acks = [None; 4];
             for (i, ack) in acks.iter_mut().enumerate() {
+                // An acknowledgement is present when the message extends past the one before
+                // it (72, 104 and 136 bits), as gpsd reads them.
                 let at = 40 + 32 * i;
-                if at + 30 <= len {
+                if i == 0 || len > at {
                     *ack = Some((bits.u(at, 30) as u32, bits.u(at + 30, 2) as u8));
                 }
             }
@@ -482,7 +488,7 @@ fn met_hydro(bits: &Bits) -> MetHydro {
         pressure: u(182, 9) as u16,
         pressuretend: u(191, 2) as u8,
         visibility: u(194, 7) as u8,
-        waterlevel: bits.i(201, 12) as i16,
+        waterlevel: u(201, 12) as u16,
         leveltrend: u(213, 2) as u8,
         cspeed: u(215, 8) as u8,
         cdir: u(223, 9) as u16,
@@ -496,8 +502,8 @@ fn met_hydro(bits: &Bits) -> MetHydro {
         waveperiod: u(284, 6) as u8,
         wavedir: u(290, 9) as u16,
         swellheight: u(299, 8) as u8,
-        swelldir: u(307, 9) as u16,
-        swellperiod: u(316, 6) as u8,
+        swellperiod: u(307, 6) as u8,
+        swelldir: u(313, 9) as u16,
         seastate: u(322, 4) as u8,
         watertemp: bits.i(326, 10) as i16,
         preciptype: u(336, 3) as u8,
@@ -506,7 +512,8 @@ fn met_hydro(bits: &Bits) -> MetHydro {
     };
     // Sentinels from IMO circular 289 (as tabled in gpsd's AIVDM.adoc, type 8 DAC 1 FID 31).
     let below = |v: u16, na: u16| (v < na).then_some(v);
-    let tenth = |v: u8, na: u8| (v < na).then(|| f64::from(v) / 10.0);
+    // Speeds and heights: 0.1 units, 251 = 25.1 or more, 255 = not available.
+    let tenth = |v: u8| (v != 255).then(|| f64::from(v) / 10.0);
     MetHydro {
         lon: (raw.lon != 181_000 && raw.lon.abs() <= 180_000).then(|| f64::from(raw.lon) / 60_000.0),
         lat: (raw.lat != 91_000 && raw.lat.abs() <= 90_000).then(|| f64::from(raw.lat) / 60_000.0),
@@ -521,24 +528,26 @@ fn met_hydro(bits: &Bits) -> MetHydro {
         airtemp: (raw.airtemp != -1024).then(|| f64::from(raw.airtemp) / 10.0),
         humidity: (raw.humidity < 101).then_some(raw.humidity),
         dewpoint: (raw.dewpoint != 501).then(|| f64::from(raw.dewpoint) / 10.0),
+        // 0 = 799 hPa or less, 402 = 1201 hPa or more, 403-511 = not available.
         pressure: (raw.pressure < 403).then_some(raw.pressure + 799),
         pressuretend: (raw.pressuretend < 3).then_some(raw.pressuretend),
         visgreater: bits.flag(193),
-        visibility: tenth(raw.visibility, 127),
-        waterlevel: (raw.waterlevel != -2048 && raw.waterlevel != 4001).then(|| f64::from(raw.waterlevel) / 100.0),
+        visibility: (raw.visibility != 127).then(|| f64::from(raw.visibility) / 10.0),
+        // 0.01 m with a -10 m offset (-10.0 to +30.0 m); 4001 = not available.
+        waterlevel: (raw.waterlevel <= 4000).then(|| (f64::from(raw.waterlevel) - 1000.0) / 100.0),
         leveltrend: (raw.leveltrend < 3).then_some(raw.leveltrend),
-        cspeed: tenth(raw.cspeed, 251),
+        cspeed: tenth(raw.cspeed),
         cdir: below(raw.cdir, 360),
-        cspeed2: tenth(raw.cspeed2, 251),
+        cspeed2: tenth(raw.cspeed2),
         cdir2: below(raw.cdir2, 360),
         cdepth2: (raw.cdepth2 < 31).then_some(raw.cdepth2),
-        cspeed3: tenth(raw.cspeed3, 251),
+        cspeed3: tenth(raw.cspeed3),
         cdir3: below(raw.cdir3, 360),
         cdepth3: (raw.cdepth3 < 31).then_some(raw.cdepth3),
-        waveheight: tenth(raw.waveheight, 251),
+        waveheight: tenth(raw.waveheight),
         waveperiod: (raw.waveperiod < 61).then_some(raw.waveperiod),
         wavedir: below(raw.wavedir, 360),
-        swellheight: tenth(raw.swellheight, 251),
+        swellheight: tenth(raw.swellheight),
         swelldir: below(raw.swelldir, 360),
         swellperiod: (raw.swellperiod < 61).then_some(raw.swellperiod),
         seastate: (raw.seastate < 13).then_some(raw.seastate),
