@@ -41,6 +41,24 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// AIS tools.
+    #[command(subcommand)]
+    Ais(AisCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AisCommand {
+    /// Decode NMEA 0183 AIVDM/AIVDO to gpsd-compatible JSON lines (a drop-in for `gpsdecode -j`).
+    Decode(AisDecodeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AisDecodeArgs {
+    /// NMEA file to read; `-` or nothing for standard input.
+    pub input: Option<PathBuf>,
+    /// Write every line that yielded no message, with its line number and reason, as JSON lines.
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! and calls the library crates. It is the only crate that reads files or environment variables.
 
 mod admin;
+mod ais;
 mod cli;
 mod datadir;
 mod serve;
@@ -41,6 +42,7 @@ async fn main() -> ExitCode {
         Command::Org(cmd) => admin::org(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::User(cmd) => admin::user(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => admin::token(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Ais(cli::AisCommand::Decode(args)) => ais::decode(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

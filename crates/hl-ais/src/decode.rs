@@ -1,6 +1,6 @@
-//! Payload bits → [`AisMessage`]. Bit positions and length limits follow ITU-R M.1371-5 as laid
-//! out in gpsd's AIVDM.adoc; where a transmitter is commonly off the standard (type 5 sent as 420
-//! bits, type 27 sent as 168), the same tolerances as gpsd apply, so both accept the same traffic.
+//! Payload bits → [`AisMessage`]. Bit positions follow ITU-R M.1371-5 as laid out in gpsd's
+//! AIVDM.adoc. Each type needs its minimum length (type 5 accepts 420 bits, as many transmitters
+//! send); longer messages are accepted, see [`check`].
 
 use crate::bits::Bits;
 use crate::error::DecodeError;
@@ -39,26 +39,27 @@ fn speed_10(raw: u64) -> Option<f64> {
     (raw != 1023).then(|| raw as f64 / 10.0)
 }
 
-/// Course in 1/10 degree, 3600 = not available (and 3601-4095 are invalid).
+/// Course in 1/10 degree, 3600 = not available (3601-4095 are invalid but kept as sent).
 fn course_10(raw: u64) -> Option<f64> {
-    (raw < 3600).then(|| raw as f64 / 10.0)
+    (raw != 3600).then(|| raw as f64 / 10.0)
 }
 
+/// True heading in degrees, 511 = not available (360-510 are invalid but kept as sent).
 fn heading(raw: u64) -> Option<u16> {
-    (raw < 360).then_some(raw as u16)
+    (raw != 511).then_some(raw as u16)
 }
 
 fn header(bits: &Bits) -> Header {
     Header { message_type: bits.u(0, 6) as u8, repeat: bits.u(6, 2) as u8, mmsi: bits.u(8, 30) as u32 }
 }
 
-fn check(bits: &Bits, message_type: u8, min: usize, max: usize) -> Result<(), DecodeError> {
+/// Refuses a message too short for its type. Longer than the standard is accepted, the extra
+/// bits ignored (or, for binary messages, kept as data): transmitters in the wild send 2-6 bits
+/// too many, and gpsd 3.22 and pyais accept them too.
+fn check(bits: &Bits, message_type: u8, min: usize) -> Result<(), DecodeError> {
     let got = bits.len();
     if got < min {
         return Err(DecodeError::TooShort { message_type, needed: min, got });
-    }
-    if got > max {
-        return Err(DecodeError::TooLong(max));
     }
     Ok(())
 }
@@ -81,7 +82,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
     let len = bits.len();
     let message = match h.message_type {
         1..=3 => {
-            check(bits, h.message_type, 163, 204)?;
+            check(bits, h.message_type, 163)?;
             AisMessage::Position(PositionReport {
                 header: h,
                 status: bits.u(38, 4) as u8,
@@ -99,7 +100,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         4 | 11 => {
-            check(bits, h.message_type, 168, usize::MAX)?;
+            check(bits, h.message_type, 168)?;
             let part = |v: u64, na: u64| (v != na).then_some(v);
             AisMessage::BaseStation(BaseStationReport {
                 header: h,
@@ -121,7 +122,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
         }
         5 => {
             // Many transmitters send 420 or 422 bits; what they leave out is spare and DTE.
-            check(bits, 5, 420, usize::MAX)?;
+            check(bits, 5, 420)?;
             let imo = bits.u(40, 30) as u32;
             let draught = bits.u(294, 8);
             AisMessage::StaticAndVoyage(StaticAndVoyage {
@@ -145,7 +146,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         6 => {
-            check(bits, 6, 88, 1008)?;
+            check(bits, 6, 88)?;
             AisMessage::Binary(BinaryMessage {
                 header: h,
                 seqno: bits.u(38, 2) as u8,
@@ -158,7 +159,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         7 | 13 => {
-            check(bits, h.message_type, 72, 168)?;
+            check(bits, h.message_type, 72)?;
             let mut acks = [None; 4];
             for (i, ack) in acks.iter_mut().enumerate() {
                 // An acknowledgement is present when the message extends past the one before
@@ -171,7 +172,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             AisMessage::Acknowledge(Acknowledge { header: h, acks })
         }
         8 => {
-            check(bits, 8, 56, 1008)?;
+            check(bits, 8, 56)?;
             let dac = bits.u(40, 10) as u16;
             let fid = bits.u(50, 6) as u8;
             let application = if dac == 1 && fid == 31 && len >= 350 {
@@ -191,7 +192,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         9 => {
-            check(bits, 9, 168, usize::MAX)?;
+            check(bits, 9, 168)?;
             let alt = bits.u(38, 12);
             let speed = bits.u(50, 10);
             AisMessage::SarAircraft(SarAircraftReport {
@@ -211,11 +212,11 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         10 => {
-            check(bits, 10, 72, usize::MAX)?;
+            check(bits, 10, 72)?;
             AisMessage::UtcInquiry(UtcInquiry { header: h, dest_mmsi: bits.u(40, 30) as u32 })
         }
         12 => {
-            check(bits, 12, 72, 1008)?;
+            check(bits, 12, 72)?;
             AisMessage::SafetyAddressed(SafetyAddressed {
                 header: h,
                 seqno: bits.u(38, 2) as u8,
@@ -225,11 +226,11 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         14 => {
-            check(bits, 14, 40, 960)?;
+            check(bits, 14, 40)?;
             AisMessage::SafetyBroadcast(SafetyBroadcast { header: h, text: AisText::read(bits, 40, TEXT_CHARS_MAX) })
         }
         15 => {
-            check(bits, 15, 88, 168)?;
+            check(bits, 15, 88)?;
             AisMessage::Interrogation(Interrogation {
                 header: h,
                 mmsi1: bits.u(40, 30) as u32,
@@ -240,7 +241,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         16 => {
-            check(bits, 16, 96, 168)?;
+            check(bits, 16, 96)?;
             AisMessage::AssignmentCommand(AssignmentCommand {
                 header: h,
                 mmsi1: bits.u(40, 30) as u32,
@@ -250,7 +251,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         17 => {
-            check(bits, 17, 80, 816)?;
+            check(bits, 17, 80)?;
             AisMessage::Dgnss(DgnssBroadcast {
                 header: h,
                 lon: lon_1(bits.i(40, 18)),
@@ -259,7 +260,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         18 => {
-            check(bits, 18, 168, usize::MAX)?;
+            check(bits, 18, 168)?;
             AisMessage::ClassBPosition(ClassBPositionReport {
                 header: h,
                 reserved: bits.u(38, 8) as u8,
@@ -282,7 +283,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         19 => {
-            check(bits, 19, 312, usize::MAX)?;
+            check(bits, 19, 312)?;
             AisMessage::ClassBExtended(ClassBExtendedReport {
                 header: h,
                 reserved: bits.u(38, 8) as u8,
@@ -304,7 +305,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         20 => {
-            check(bits, 20, 72, 186)?;
+            check(bits, 20, 72)?;
             let mut reservations = [None; 4];
             for (i, slot) in reservations.iter_mut().enumerate() {
                 let at = 40 + 30 * i;
@@ -320,7 +321,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             AisMessage::DataLinkManagement(DataLinkManagement { header: h, reservations })
         }
         21 => {
-            check(bits, 21, 272, 368)?;
+            check(bits, 21, 272)?;
             let mut name = AisText::<34>::default();
             // The extension (bits 272 on) continues a name that used all 20 characters.
             if name.extend(bits, 43, 20) == 20 && len > 272 {
@@ -345,7 +346,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         22 => {
-            check(bits, 22, 168, usize::MAX)?;
+            check(bits, 22, 168)?;
             let target = if bits.flag(139) {
                 ChannelManagementTarget::Addressed { dest1: bits.u(69, 30) as u32, dest2: bits.u(104, 30) as u32 }
             } else {
@@ -369,7 +370,7 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             })
         }
         23 => {
-            check(bits, 23, 160, usize::MAX)?;
+            check(bits, 23, 160)?;
             AisMessage::GroupAssignment(GroupAssignment {
                 header: h,
                 ne_lon: bits.i(40, 18) as f64 / 600.0,
@@ -387,11 +388,11 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
         }
         24 => match bits.u(38, 2) {
             0 => {
-                check(bits, 24, 160, 168)?;
+                check(bits, 24, 160)?;
                 AisMessage::StaticData(StaticDataReport::PartA { header: h, shipname: AisText::read(bits, 40, 20) })
             }
             1 => {
-                check(bits, 24, 168, usize::MAX)?;
+                check(bits, 24, 168)?;
                 let tail = if h.mmsi / 10_000_000 == 98 {
                     PartBTail::Mothership(bits.u(132, 30) as u32)
                 } else {
@@ -410,21 +411,15 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
             _ => return Err(DecodeError::UnknownType(24)),
         },
         25 => {
-            check(bits, 25, 40, 168)?;
+            check(bits, 25, 40)?;
             slot_binary(bits, h, false)?
         }
         26 => {
-            check(bits, 26, 60, 1004)?;
+            check(bits, 26, 60)?;
             slot_binary(bits, h, true)?
         }
         27 => {
-            if len != 96 && len != 168 {
-                return Err(if len < 96 {
-                    DecodeError::TooShort { message_type: 27, needed: 96, got: len }
-                } else {
-                    DecodeError::TooLong(96)
-                });
-            }
+            check(bits, 27, 96)?;
             let speed = bits.u(79, 6) as u8;
             let course = bits.u(85, 9) as u16;
             AisMessage::LongRange(LongRangeReport {

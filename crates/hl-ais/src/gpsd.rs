@@ -308,7 +308,15 @@ impl Out<'_> {
     }
     fn epfd(&mut self, epfd: u8) {
         self.uint("epfd", epfd);
-        self.text("epfd_text", legend(&EPFD, epfd, "INVALID EPFD"));
+        // Code 15 is "internal GNSS" in M.1371-5; 9-14 are reserved.
+        match epfd {
+            0..=8 => self.text("epfd_text", EPFD[usize::from(epfd)]),
+            15 => self.text("epfd_text", "Internal GNSS"),
+            _ => {
+                self.key("epfd_text");
+                let _ = write!(self.0, "\"Reserved ({epfd})\"");
+            }
+        }
     }
     fn speed_tenths(&mut self, speed: Option<f64>) {
         self.key("speed");

@@ -1,5 +1,8 @@
 //! The 27 message types of ITU-R M.1371-5 as typed values: angles in degrees, speeds in knots,
-//! lengths in metres, and every "not available" sentinel as `None`. Field names follow gpsd's
+//! lengths in metres, and every "not available" sentinel as `None`. Values outside their valid
+//! range (a heading of 472, a longitude of 205°) are kept as transmitted: they are invalid, and
+//! whoever builds tracks must refuse them, but the decoder reports what was sent. Field names
+//! follow gpsd's
 //! AIVDM documentation (`www/AIVDM.adoc`), so they map one to one onto its JSON.
 
 use crate::text::{AisText, BinaryData, TEXT_CHARS_MAX};

@@ -1,0 +1,181 @@
+//! Field-by-field comparison of our gpsd JSON with a reference decoder's, shared by the fixture
+//! and differential tests. Every tolerated difference is listed here with its reason; anything
+//! else is a disagreement.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais")
+}
+
+pub fn read(relative: &str) -> Vec<u8> {
+    let path = data_dir().join(relative);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the repository)", path.display()))
+}
+
+/// Our JSON lines for an NMEA byte stream (type 24 merged as gpsd does).
+pub fn decode_to_json(nmea: &[u8]) -> Vec<Value> {
+    let mut decoder = hl_ais::Decoder::default();
+    let mut writer = hl_ais::gpsd::JsonWriter::with_device("stdin");
+    let mut out = Vec::new();
+    for line in nmea.split(|&b| b == b'\n') {
+        if let Ok(Some(decoded)) = decoder.feed(line) {
+            writer.write(&decoded.message, &mut out);
+        }
+    }
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            serde_json::from_slice(l)
+                .unwrap_or_else(|e| panic!("our output is not JSON ({e}): {}", String::from_utf8_lossy(l)))
+        })
+        .collect()
+}
+
+/// Decimal places of a number as a reference printed it, judged from its shortest form.
+fn tolerance(reference: f64) -> f64 {
+    let text = format!("{reference}");
+    let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
+    // Half a unit in the last printed place, and never tighter than f32 rounding (libais).
+    (0.5 * 10f64.powi(-decimals)).max(reference.abs() * 1e-6) + 1e-9
+}
+
+/// Why a reference field may differ from ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tolerated {
+    /// The reference interprets a regional or IMO application (DAC/FID) that we pass through
+    /// as `data`, as the issue asks only DAC 1 FI 31 to be interpreted.
+    ApplicationInterpreted,
+    /// gpsd never decodes the communication state of type 26 and prints 0.
+    Type26Radio,
+    /// gpsd copies type 25/26 data without masking the bits after the payload's end.
+    UnmaskedDataTail,
+    /// gpsd prints ROT as an unsigned square and uses other words for "not available".
+    TurnNotation,
+    /// gpsd 3.22 prints the type 27 status as its legend; newer gpsd prints the code and text.
+    Type27StatusNotation,
+    /// Legends of reserved codes are worded differently between gpsd versions
+    /// (3.22: "INVALID EPFD"; later: "Reserved (14)").
+    ReservedLegend,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub fields: u64,
+    pub tolerated: BTreeMap<Tolerated, u64>,
+    pub disagreements: Vec<String>,
+}
+
+fn turn_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64().map(f64::abs),
+        Value::String(s) => s.parse::<f64>().ok().map(f64::abs),
+        _ => None,
+    }
+}
+
+fn application_keys(ours: &Value, theirs: &Value) -> bool {
+    let t = ours["type"].as_u64().unwrap_or(0);
+    (t == 6 || t == 8) && ours.get("data").is_some() && theirs.get("data").is_none()
+}
+
+impl Report {
+    /// Compares one message; `ours` may carry extra fields.
+    pub fn compare(&mut self, ours: &Value, theirs: &Value) {
+        let (Some(o), Some(t)) = (ours.as_object(), theirs.as_object()) else {
+            self.disagreements.push(format!("not objects: {ours} / {theirs}"));
+            return;
+        };
+        let interpreted_elsewhere = application_keys(ours, theirs);
+        for (key, reference) in t {
+            if key == "device" {
+                continue;
+            }
+            self.fields += 1;
+            let mine = o.get(key).unwrap_or(&Value::Null);
+            if equal(mine, reference) {
+                continue;
+            }
+            let kind = ours["type"].as_u64().unwrap_or(0);
+            let tolerated = match key.as_str() {
+                _ if interpreted_elsewhere
+                    && !matches!(
+                        key.as_str(),
+                        "type"
+                            | "repeat"
+                            | "mmsi"
+                            | "dac"
+                            | "fid"
+                            | "seqno"
+                            | "dest_mmsi"
+                            | "retransmit"
+                            | "scaled"
+                            | "class"
+                    ) =>
+                {
+                    Some(Tolerated::ApplicationInterpreted)
+                }
+                "radio" if kind == 26 && reference.as_u64() == Some(0) => Some(Tolerated::Type26Radio),
+                "data" if matches!(kind, 25 | 26) && same_bits_but_tail(mine, reference) => {
+                    Some(Tolerated::UnmaskedDataTail)
+                }
+                "turn" if turn_equal(mine, reference) => Some(Tolerated::TurnNotation),
+                "status" | "status_text" if kind == 27 => Some(Tolerated::Type27StatusNotation),
+                "epfd_text" if o.get("epfd").and_then(Value::as_u64).is_some_and(|c| c > 8) => {
+                    Some(Tolerated::ReservedLegend)
+                }
+                _ => None,
+            };
+            match tolerated {
+                Some(reason) => *self.tolerated.entry(reason).or_default() += 1,
+                None => self.disagreements.push(format!(
+                    "type {kind} mmsi {} field `{key}`: ours {mine}, reference {reference}",
+                    ours["mmsi"]
+                )),
+            }
+        }
+    }
+}
+
+fn turn_equal(mine: &Value, reference: &Value) -> bool {
+    let na = |v: &Value| matches!(v.as_str(), Some("nan" | "n/a"));
+    if na(mine) || na(reference) {
+        return na(mine) && na(reference);
+    }
+    match (turn_value(mine), turn_value(reference)) {
+        // gpsd prints the square of ROT/4.733 with 0 decimals; we print ROT itself signed.
+        (Some(a), Some(b)) => (a - b).abs() <= 0.5 + 1e-9 || (a.round() - b).abs() <= 0.5,
+        _ => mine == reference,
+    }
+}
+
+fn same_bits_but_tail(mine: &Value, reference: &Value) -> bool {
+    match (mine.as_str(), reference.as_str()) {
+        (Some(a), Some(b)) => a.len() == b.len() && a.len() >= 2 && a[..a.len() - 2] == b[..b.len() - 2],
+        _ => false,
+    }
+}
+
+fn equal(mine: &Value, reference: &Value) -> bool {
+    match (mine, reference) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= tolerance(y),
+            _ => false,
+        },
+        // gpsd prints type 22/23 corners as strings of numbers.
+        (Value::String(a), Value::String(b)) => {
+            a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= tolerance(y))
+        }
+        (Value::Bool(a), Value::Number(b)) | (Value::Number(b), Value::Bool(a)) => b.as_u64() == Some(u64::from(*a)),
+        // A number printed as a string by one side (corners, IMO numbers).
+        (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => {
+            matches!((a.parse::<f64>(), b.as_f64()), (Ok(x), Some(y)) if (x - y).abs() <= tolerance(y))
+        }
+        _ => mine == reference,
+    }
+}
