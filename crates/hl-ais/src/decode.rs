@@ -398,10 +398,12 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
                 } else {
                     PartBTail::Dimensions(dimensions(bits, 132))
                 };
+                let mut vendorid = AisText::default();
+                vendorid.extend(bits, 48, 3);
                 AisMessage::StaticData(StaticDataReport::PartB {
                     header: h,
                     shiptype: bits.u(40, 8) as u8,
-                    vendorid: AisText::read(bits, 48, 7),
+                    vendorid,
                     model: bits.u(66, 4) as u8,
                     serial: bits.u(70, 20) as u32,
                     callsign: AisText::read(bits, 90, 7),

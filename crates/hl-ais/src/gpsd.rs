@@ -628,7 +628,7 @@ impl JsonWriter {
                 }
                 o.uint("shiptype", *shiptype);
                 o.text("shiptype_text", shiptype_text(*shiptype));
-                o.text("vendorid", vendorid.as_str());
+                o.text("vendorid", gpsd_vendorid(vendorid, *model, *serial).as_str());
                 o.uint("model", *model);
                 o.uint("serial", *serial);
                 o.text("callsign", callsign.as_str());
@@ -660,6 +660,28 @@ impl JsonWriter {
             }
         }
     }
+}
+
+/// gpsd reads the vendor id as 7 characters over bits 48-89 (M.1371-3), which M.1371-5 splits
+/// into 3 characters, a 4-bit model and a 20-bit serial; rebuild that reading (it stops at the
+/// first `@` and trims trailing spaces, like every gpsd text field).
+fn gpsd_vendorid(vendor: &crate::text::AisText<3>, model: u8, serial: u32) -> crate::text::AisText<7> {
+    let mut text = crate::text::AisText::<7>::default();
+    for &c in vendor.as_str().as_bytes() {
+        text.push(c);
+    }
+    if vendor.len() == 3 {
+        let rest = u32::from(model) << 20 | serial;
+        for k in 0..4 {
+            let c = crate::text::sixbit_ascii(((rest >> (18 - 6 * k)) & 63) as u8);
+            if c == b'@' {
+                break;
+            }
+            text.push(c);
+        }
+    }
+    text.trim();
+    text
 }
 
 fn corners(o: &mut Out<'_>, ne_lon: f64, ne_lat: f64, sw_lon: f64, sw_lat: f64) {

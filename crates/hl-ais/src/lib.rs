@@ -9,6 +9,7 @@
 
 mod bits;
 mod decode;
+pub mod encode;
 mod error;
 pub mod gpsd;
 mod message;

@@ -486,8 +486,8 @@ pub enum StaticDataReport {
     PartB {
         header: Header,
         shiptype: u8,
-        /// Vendor id: the manufacturer's three characters (plus model and serial, below).
-        vendorid: AisText<7>,
+        /// Manufacturer id, 3 characters (M.1371-5), kept untrimmed so the bits round-trip.
+        vendorid: AisText<3>,
         model: u8,
         serial: u32,
         callsign: AisText<7>,

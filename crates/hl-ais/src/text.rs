@@ -25,7 +25,8 @@ pub fn ascii_sixbit(c: u8) -> Option<u8> {
 }
 
 /// A text field of at most `N` characters, with trailing `@` (the 6-bit NUL) and spaces trimmed.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// Equality and hashing look at the text only, never at the unused capacity.
+#[derive(Clone, Copy)]
 pub struct AisText<const N: usize> {
     bytes: [u8; N],
     len: u8,
@@ -68,6 +69,16 @@ impl<const N: usize> AisText<N> {
         read
     }
 
+    /// Appends one character; false when full.
+    pub(crate) fn push(&mut self, c: u8) -> bool {
+        if usize::from(self.len) >= N {
+            return false;
+        }
+        self.bytes[usize::from(self.len)] = c;
+        self.len += 1;
+        true
+    }
+
     /// Removes trailing spaces and `@`.
     pub(crate) fn trim(&mut self) {
         while self.len > 0 && matches!(self.bytes[usize::from(self.len) - 1], b'@' | b' ') {
@@ -106,6 +117,20 @@ impl<const N: usize> AisText<N> {
     }
 }
 
+impl<const N: usize> PartialEq for AisText<N> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl<const N: usize> Eq for AisText<N> {}
+
+impl<const N: usize> std::hash::Hash for AisText<N> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
 impl<const N: usize> fmt::Debug for AisText<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.as_str(), f)
@@ -119,7 +144,7 @@ impl<const N: usize> fmt::Display for AisText<N> {
 }
 
 /// Binary application data (types 6, 8, 17, 25, 26), held inline.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct BinaryData {
     bytes: [u8; BINARY_BYTES_MAX],
     bits: u16,
@@ -167,6 +192,14 @@ impl BinaryData {
         &self.bytes[..self.bit_len().div_ceil(8)]
     }
 }
+
+impl PartialEq for BinaryData {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits && self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for BinaryData {}
 
 impl fmt::Debug for BinaryData {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
+#[allow(dead_code)]
 pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais")
 }
@@ -178,4 +179,100 @@ fn equal(mine: &Value, reference: &Value) -> bool {
         }
         _ => mine == reference,
     }
+}
+
+/// A small deterministic generator (xorshift64*), so failures reproduce from the seed.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// Lengths (bits) a transmitter sends for each message type.
+pub fn valid_lengths(message_type: u8) -> Vec<usize> {
+    let stepped = |start: usize, step: usize, max: usize| (start..=max).step_by(step).collect::<Vec<_>>();
+    match message_type {
+        1..=4 | 9 | 11 | 18 | 22 => vec![168],
+        5 => vec![424],
+        6 => stepped(88, 8, 1008),
+        7 | 13 => vec![72, 104, 136, 168],
+        8 => stepped(56, 8, 1008),
+        10 => vec![72],
+        12 => stepped(72, 6, 1008),
+        14 => stepped(40, 6, 1006),
+        15 => vec![88, 108, 160],
+        16 => vec![96, 144],
+        17 => stepped(80, 8, 816),
+        19 => vec![312],
+        20 => vec![72, 104, 136, 160],
+        21 => stepped(272, 6, 356),
+        23 | 24 => vec![160, 168],
+        25 => stepped(40, 8, 168),
+        26 => stepped(60, 8, 1004),
+        27 => vec![96],
+        _ => vec![],
+    }
+}
+
+const PAYLOAD_BYTES_MAX: usize = 128;
+
+/// A random payload of a valid length for `message_type`: (bytes, bits).
+pub fn random_payload(rng: &mut Rng, message_type: u8) -> (Vec<u8>, usize) {
+    let lengths = valid_lengths(message_type);
+    let mut bits = lengths[rng.below(lengths.len() as u64) as usize];
+    let mut bytes: Vec<u8> = (0..PAYLOAD_BYTES_MAX).map(|_| rng.next() as u8).collect();
+    bytes[0] = (message_type << 2) | (bytes[0] & 3);
+    if matches!(message_type, 25 | 26) {
+        // Room for the destination (addressed, bit 38) and application id (structured, bit 39).
+        let addressed = usize::from(bytes[4] >> 1 & 1);
+        let structured = usize::from(bytes[4] & 1);
+        let radio = if message_type == 26 { 20 } else { 0 };
+        bits = bits.max((40 + 30 * addressed + 16 * structured + radio).div_ceil(8) * 8);
+    }
+    bytes.truncate(bits.div_ceil(8));
+    if message_type == 24 {
+        // Part A (0) or B (1); 2 and 3 are not defined.
+        bytes[4] &= !0b10;
+        if bits == 160 {
+            bytes[4] &= !0b11;
+        } else {
+            bytes[4] = (bytes[4] & !0b11) | 1;
+        }
+    }
+    if message_type == 8 && rng.below(4) == 0 && bits >= 360 {
+        // Often enough, the IMO meteorological and hydrological application (DAC 1, FI 31).
+        // DAC (bits 40-49) = 1, FI (bits 50-55) = 31.
+        bytes[5] = 0;
+        bytes[6] = 0b0101_1111;
+    }
+    (bytes, bits)
+}
+
+/// A payload as one `!AIVDM` sentence or several.
+pub fn payload_sentences(bytes: &[u8], bits: usize, sequence: u8) -> Vec<String> {
+    let (payload, fill) = hl_ais::encode::armor(bytes, bits);
+    let chunks: Vec<&[u8]> = payload.as_bytes().chunks(60).collect();
+    let total = chunks.len();
+    chunks
+        .iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let seq = if total > 1 { sequence.to_string() } else { String::new() };
+            let f = if i + 1 == total { fill } else { 0 };
+            let body = format!("AIVDM,{total},{},{seq},A,{},{f}", i + 1, String::from_utf8_lossy(chunk));
+            let sum = body.bytes().fold(0u8, |a, b| a ^ b);
+            format!("!{body}*{sum:02X}")
+        })
+        .collect()
 }
