@@ -21,7 +21,7 @@ impl Writer {
     fn u(&mut self, value: u64, width: usize) {
         for i in (0..width).rev() {
             let bit = (value >> i) & 1;
-            if self.len % 8 == 0 {
+            if self.len.is_multiple_of(8) {
                 self.bytes.push(0);
             }
             if bit == 1 {

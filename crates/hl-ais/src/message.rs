@@ -237,6 +237,8 @@ pub struct MetHydroRaw {
 }
 
 /// The application content of a binary message.
+// Variants are kept inline on purpose: decoding must not allocate.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Application {
     /// An application this decoder does not interpret: its bits as transmitted.
@@ -526,7 +528,9 @@ pub struct LongRangeReport {
     pub gnss: bool,
 }
 
-/// Any decoded AIS message.
+/// Any decoded AIS message. Variants differ in size (binary payloads are inline, up to 256
+/// bytes); boxing them would put an allocation on the decoding path.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum AisMessage {
     Position(PositionReport),

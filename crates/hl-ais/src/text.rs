@@ -175,7 +175,7 @@ impl BinaryData {
         let bits = bits.min(bytes.len() * 8).min(BINARY_BYTES_MAX * 8);
         let count = bits.div_ceil(8);
         data.bytes[..count].copy_from_slice(&bytes[..count]);
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             data.bytes[count - 1] &= 0xffu8 << (8 - bits % 8);
         }
         data.bits = bits as u16;
