@@ -45,10 +45,10 @@ fn position_reports_decode_without_allocating() {
     let mut positions = 0;
     for _ in 0..10_000 {
         for line in lines {
-            if let Ok(Some(decoded)) = decoder.feed(line) {
-                if matches!(decoded.message, hl_ais::AisMessage::Position(_)) {
-                    positions += 1;
-                }
+            if let Ok(Some(decoded)) = decoder.feed(line)
+                && matches!(decoded.message, hl_ais::AisMessage::Position(_))
+            {
+                positions += 1;
             }
         }
     }

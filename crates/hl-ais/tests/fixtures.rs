@@ -87,10 +87,10 @@ fn libais_convention(reference: &Value, key: &str) -> bool {
 /// `'` (39); map them back before comparing text.
 fn libais_text(mut fields: serde_json::Map<String, Value>) -> Value {
     for value in fields.values_mut() {
-        if let Value::String(s) = value {
-            if s.contains('`') {
-                *s = s.replace('`', "'");
-            }
+        if let Value::String(s) = value
+            && s.contains('`')
+        {
+            *s = s.replace('`', "'");
         }
     }
     for key in ["name", "shipname", "callsign", "destination", "text"] {
@@ -124,5 +124,5 @@ fn tag_blocks_give_source_time_and_group_reassembly() {
     }
     // The type 5 whose two fragments are split by another message's sentence.
     assert!(decoded.iter().any(|d| d.0 == 5), "{decoded:?}");
-    assert_eq!(data_dir().join("libais").is_dir(), true);
+    assert!(data_dir().join("libais").is_dir());
 }
