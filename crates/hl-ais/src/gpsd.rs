@@ -3,7 +3,8 @@
 //!
 //! Deliberate differences, each for exactness (see ARCHITECTURE.md for the list with clauses):
 //! - positions given in 1/10,000 minute print with 7 decimals (gpsd: 6, which rounds away up to
-//!   0.05 m of the transmitted value); type 17 and 27 positions (1/10 minute) with 4 (gpsd: 1);
+//!   0.05 m of the transmitted value); type 17 and 27 positions (1/10 minute) with 6 (gpsd: 1,
+//!   which rounds to 0.1°, about 11 km);
 //! - the rate of turn keeps its sign (gpsd prints the square of ROT/4.733 and so loses it;
 //!   M.1371-5 Table 48: negative values mean turning to port);
 //! - type 23 also prints `txrx` (gpsd decodes it but leaves it out).
@@ -318,7 +319,8 @@ impl Out<'_> {
             }
         }
     }
-    fn speed_tenths(&mut self, speed: Option<f64>) {
+    /// Types 1-3: gpsd words "not available" and "102.2 knots or more".
+    fn speed_legend(&mut self, speed: Option<f64>) {
         self.key("speed");
         match speed {
             None => self.raw("\"nan\""),
@@ -404,7 +406,7 @@ impl JsonWriter {
                         let _ = write!(o.0, "{degrees_per_minute:.0}");
                     }
                 }
-                o.speed_tenths(m.speed);
+                o.speed_legend(m.speed);
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
                 o.float("course", m.course.unwrap_or(360.0), 1);
@@ -476,7 +478,14 @@ impl JsonWriter {
             }
             AisMessage::SarAircraft(m) => {
                 o.uint("alt", m.alt.unwrap_or(4095));
-                o.uint("speed", m.speed.unwrap_or(1023));
+                o.key("speed");
+                match m.speed {
+                    None => o.raw("\"nan\""),
+                    Some(s) if s >= 1022 => o.raw("\"fast\""),
+                    Some(s) => {
+                        let _ = write!(o.0, "{s}");
+                    }
+                }
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
                 o.float("course", m.course.unwrap_or(360.0), 1);
@@ -516,13 +525,13 @@ impl JsonWriter {
                 o.uint("increment2", increment2);
             }
             AisMessage::Dgnss(m) => {
-                o.float("lon", m.lon.unwrap_or(181.0), 4);
-                o.float("lat", m.lat.unwrap_or(91.0), 4);
+                o.float("lon", m.lon.unwrap_or(181.0), 6);
+                o.float("lat", m.lat.unwrap_or(91.0), 6);
                 o.data("data", &m.data);
             }
             AisMessage::ClassBPosition(m) => {
                 o.uint("reserved", m.reserved);
-                o.speed_tenths(m.speed);
+                o.float("speed", m.speed.unwrap_or(102.3), 1);
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
                 o.float("course", m.course.unwrap_or(360.0), 1);
@@ -539,7 +548,7 @@ impl JsonWriter {
             }
             AisMessage::ClassBExtended(m) => {
                 o.uint("reserved", m.reserved);
-                o.speed_tenths(m.speed);
+                o.float("speed", m.speed.unwrap_or(102.3), 1);
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
                 o.float("course", m.course.unwrap_or(360.0), 1);
@@ -651,8 +660,8 @@ impl JsonWriter {
             AisMessage::LongRange(m) => {
                 o.text("status", legend(&NAV_STATUS, m.status, "INVALID STATUS"));
                 o.boolean("accuracy", m.accuracy);
-                o.float("lon", m.lon.unwrap_or(181.0), 4);
-                o.float("lat", m.lat.unwrap_or(91.0), 4);
+                o.float("lon", m.lon.unwrap_or(181.0), 6);
+                o.float("lat", m.lat.unwrap_or(91.0), 6);
                 o.uint("speed", m.speed.unwrap_or(63));
                 o.uint("course", m.course.unwrap_or(511));
                 o.boolean("raim", m.raim);
@@ -709,7 +718,8 @@ fn met_hydro(o: &mut Out<'_>, w: &MetHydro) {
     o.text("pressuretend", legend(&TRENDS, r.pressuretend, "N/A"));
     o.boolean("visgreater", w.visgreater);
     o.float("visibility", f64::from(r.visibility) / 10.0, 1);
-    o.float("waterlevel", (f64::from(r.waterlevel) - 1000.0) / 100.0, 1);
+    // 0.01 m resolution: two decimals (gpsd prints one, rounding away a centimetre digit).
+    o.float("waterlevel", (f64::from(r.waterlevel) - 1000.0) / 100.0, 2);
     o.text("leveltrend", legend(&TRENDS, r.leveltrend, "N/A"));
     o.float("cspeed", f64::from(r.cspeed) / 10.0, 1);
     o.uint("cdir", r.cdir);

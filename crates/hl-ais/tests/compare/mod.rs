@@ -63,6 +63,46 @@ pub enum Tolerated {
     /// Legends of reserved codes are worded differently between gpsd versions
     /// (3.22: "INVALID EPFD"; later: "Reserved (14)").
     ReservedLegend,
+    /// gpsd reads the byte-alignment padding of a short type 20 as the next reservation's
+    /// offset; M.1371-5 §3.16 (Table 68): a type 20 with fewer than four reservations ends
+    /// after the last one, padded to a byte boundary, so the absent offset is 0.
+    Type20PaddingRead,
+    /// gpsd computes the IMO 289 water level in unsigned arithmetic, so a level below 0 m
+    /// prints as about 4.29e7; IMO SN.1/Circ.289: (raw - 1000) / 100 m, -10.0 to +30.0 m.
+    WaterLevelUnderflow,
+    /// gpsd's legends for the IMO 289 pressure and water-level trends swap "decreasing" and
+    /// "increasing"; IMO SN.1/Circ.289: 0 steady, 1 decreasing, 2 increasing, 3 N/A.
+    TrendLegend,
+    /// pyais keeps text after the first `@` (the 6-bit NUL that ends a text, M.1371-5 Table 47)
+    /// and trims leading spaces; gpsd and we end the text there.
+    TextAfterNul,
+    /// pyais reports an optional field the message does not carry as null; gpsd and we print 0.
+    AbsentAsNull,
+    /// pyais replaces codes its enumerations do not define (reserved EPFD, ship and station
+    /// types) with a default; we print the transmitted code, as gpsd.
+    UnknownCodeReplaced,
+    /// pyais leaves 1/10-minute positions (types 17, 22, 23) in minutes instead of degrees.
+    PositionInMinutes,
+    /// pyais reads an application id in type 25/26 even when the structured flag is 0.
+    UnstructuredAppId,
+    /// pyais prints the 3-character M.1371-5 vendor id; gpsd (and we) the 7-character one of
+    /// M.1371-3 that includes the model and serial bits.
+    VendorIdWidth,
+    /// pyais reads the type 23 Tx/Rx mode as 4 bits; M.1371-5 Table 73 gives 2 (bits 144-145),
+    /// so its reporting interval is read two bits late.
+    Type23IntervalOffset,
+    /// pyais prints 102.3 and 102.2 for speeds that gpsd words "nan" and "fast".
+    SpeedNotation,
+    /// pyais reads the type 17 reference position as unsigned; M.1371-5 Table 70 has signed
+    /// 1/10-minute longitude and latitude.
+    UnsignedDgnssPosition,
+    /// pyais prints IMO 289 codes (trends, precipitation, ice) as numbers where gpsd prints
+    /// their legends.
+    CodeForLegend,
+    /// pyais trims the first 20 characters of a type 21 name before appending its extension,
+    /// and appends it even when the name ended (`@`) before 20 characters; M.1371-5 Table 72:
+    /// the extension continues a name that fills all 20 characters (gpsd reads it so too).
+    NameExtensionJoin,
 }
 
 #[derive(Debug, Default)]
@@ -127,6 +167,43 @@ impl Report {
                 }
                 "turn" if turn_equal(mine, reference) => Some(Tolerated::TurnNotation),
                 "status" | "status_text" if kind == 27 => Some(Tolerated::Type27StatusNotation),
+                k if kind == 20 && k.starts_with("offset") && mine.as_u64() == Some(0) => {
+                    Some(Tolerated::Type20PaddingRead)
+                }
+                "waterlevel" if reference.as_f64().is_some_and(|v| v > 40.0) => Some(Tolerated::WaterLevelUnderflow),
+                "pressuretend" | "leveltrend" if swapped_trend(mine, reference) => Some(Tolerated::TrendLegend),
+                _ if text_after_nul(mine, reference) => Some(Tolerated::TextAfterNul),
+                _ if reference.is_null() && (mine.as_u64() == Some(0) || mine.is_number()) => {
+                    Some(Tolerated::AbsentAsNull)
+                }
+                "epfd" | "shiptype" | "stationtype" if matches!((reference.as_u64(), mine.as_u64()), (Some(r), Some(m)) if r < m) =>
+                {
+                    // Reserved codes become 0, or the first code of their group (45-48 -> 45).
+                    Some(Tolerated::UnknownCodeReplaced)
+                }
+                "lon" | "lat" if kind == 17 && unsigned_tenth_minutes(mine, reference, key == "lon") => {
+                    Some(Tolerated::UnsignedDgnssPosition)
+                }
+                "pressuretend" | "leveltrend" | "preciptype" | "ice" if mine.is_string() && reference.is_u64() => {
+                    Some(Tolerated::CodeForLegend)
+                }
+                "lon" | "lat" | "ne_lon" | "ne_lat" | "sw_lon" | "sw_lat"
+                    if matches!(kind, 17 | 22 | 23) && in_minutes(mine, reference) =>
+                {
+                    Some(Tolerated::PositionInMinutes)
+                }
+                "app_id" if matches!(kind, 25 | 26) && ours["structured"] == Value::Bool(false) => {
+                    Some(Tolerated::UnstructuredAppId)
+                }
+                "vendorid" if prefix_of(reference, mine) => Some(Tolerated::VendorIdWidth),
+                "name"
+                    if kind == 21
+                        && matches!((without_spaces(mine), without_spaces(reference)), (Some(m), Some(r)) if r.starts_with(&m)) =>
+                {
+                    Some(Tolerated::NameExtensionJoin)
+                }
+                "interval" if kind == 23 => Some(Tolerated::Type23IntervalOffset),
+                "speed" if matches!(mine.as_str(), Some("nan" | "fast")) => Some(Tolerated::SpeedNotation),
                 "epfd_text" if o.get("epfd").and_then(Value::as_u64).is_some_and(|c| c > 8) => {
                     Some(Tolerated::ReservedLegend)
                 }
@@ -141,6 +218,45 @@ impl Report {
             }
         }
     }
+}
+
+fn swapped_trend(mine: &Value, reference: &Value) -> bool {
+    matches!(
+        (mine.as_str(), reference.as_str()),
+        (Some("increasing"), Some("decreasing")) | (Some("decreasing"), Some("increasing"))
+    )
+}
+
+fn text_after_nul(mine: &Value, reference: &Value) -> bool {
+    if reference.is_null() && mine.as_str() == Some("") {
+        return true;
+    }
+    let (Some(ours), Some(theirs)) = (mine.as_str(), reference.as_str()) else { return false };
+    let ours = ours.trim_start();
+    // We trimmed trailing spaces before the `@`; pyais keeps both and trims leading spaces.
+    theirs.trim_start().strip_prefix(ours).is_some_and(|rest| rest.is_empty() || rest.trim_start().starts_with('@'))
+}
+
+fn unsigned_tenth_minutes(mine: &Value, reference: &Value, longitude: bool) -> bool {
+    let (Some(degrees), Some(theirs)) = (mine.as_f64(), reference.as_f64()) else { return false };
+    let width = if longitude { 18 } else { 17 };
+    let raw = (degrees * 600.0).round() as i64;
+    let unsigned = if raw < 0 { raw + (1 << width) } else { raw };
+    (unsigned as f64 / 10.0 - theirs).abs() <= 0.051
+}
+
+fn prefix_of(short: &Value, long: &Value) -> bool {
+    matches!((short.as_str(), long.as_str()), (Some(s), Some(l)) if l.trim_start().starts_with(s.trim_start()))
+}
+
+fn without_spaces(v: &Value) -> Option<String> {
+    v.as_str().map(|s| s.chars().filter(|c| *c != ' ').collect())
+}
+
+/// `reference` is `mine` (degrees, possibly printed as a string) expressed in minutes.
+fn in_minutes(mine: &Value, reference: &Value) -> bool {
+    let degrees = mine.as_f64().or_else(|| mine.as_str().and_then(|s| s.parse().ok()));
+    matches!((degrees, reference.as_f64()), (Some(d), Some(m)) if (d * 60.0 - m).abs() <= 0.051)
 }
 
 fn turn_equal(mine: &Value, reference: &Value) -> bool {
@@ -173,6 +289,11 @@ fn equal(mine: &Value, reference: &Value) -> bool {
             a == b || matches!((a.parse::<f64>(), b.parse::<f64>()), (Ok(x), Ok(y)) if (x - y).abs() <= tolerance(y))
         }
         (Value::Bool(a), Value::Number(b)) | (Value::Number(b), Value::Bool(a)) => b.as_u64() == Some(u64::from(*a)),
+        (Value::String(a), Value::Number(b)) if matches!(a.as_str(), "nan" | "fast") => {
+            // gpsd's words for the 1023 / 1022 speed codes, printed as numbers by pyais.
+            let code = if a == "nan" { 1023.0 } else { 1022.0 };
+            b.as_f64().is_some_and(|v| v == code || v == code / 10.0)
+        }
         // A number printed as a string by one side (corners, IMO numbers).
         (Value::String(a), Value::Number(b)) | (Value::Number(b), Value::String(a)) => {
             matches!((a.parse::<f64>(), b.as_f64()), (Ok(x), Some(y)) if (x - y).abs() <= tolerance(y))
