@@ -18,20 +18,21 @@ fuzz_target!(|data: &[u8]| {
     for line in data.split(|&b| b == b'\n') {
         if let Ok(Some(decoded)) = decoder.feed(line) {
             let mut json = Vec::new();
-            writer.write(&decoded.message, &mut json);
+            writer.write(decoded.message, &mut json);
             if !json.is_empty() {
                 let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&json);
                 assert!(parsed.is_ok(), "invalid JSON: {}", String::from_utf8_lossy(&json));
             }
-            let sentences = to_sentences(&decoded.message, &SentenceOptions::default());
+            let message = *decoded.message;
+            let sentences = to_sentences(&message, &SentenceOptions::default());
             let mut again = Decoder::default();
             let mut round_trip = None;
             for s in &sentences {
                 if let Ok(Some(d)) = again.feed(s.as_bytes()) {
-                    round_trip = Some(d.message);
+                    round_trip = Some(*d.message);
                 }
             }
-            assert_eq!(round_trip, Some(decoded.message), "{sentences:?}");
+            assert_eq!(round_trip, Some(message), "{sentences:?}");
         }
         let _ = decoder.drain_dropped().count();
     }

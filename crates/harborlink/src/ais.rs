@@ -153,7 +153,7 @@ pub fn decode(args: &AisDecodeArgs) -> anyhow::Result<()> {
         match decoder.feed(text) {
             Ok(Some(decoded)) => {
                 messages += 1;
-                match writer.write(&decoded.message, &mut json) {
+                match writer.write(decoded.message, &mut json) {
                     Written::Line => {}
                     Written::HeldPartA | Written::UnmatchedPartB => held += 1,
                 }

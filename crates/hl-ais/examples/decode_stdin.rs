@@ -9,7 +9,7 @@ fn main() {
     for line in std::io::stdin().lock().split(b'\n') {
         let Ok(line) = line else { break };
         if let Ok(Some(decoded)) = decoder.feed(&line) {
-            writer.write(&decoded.message, &mut out);
+            writer.write(decoded.message, &mut out);
         }
     }
     let _ = std::io::stdout().write_all(&out);

@@ -7,7 +7,8 @@ use crate::error::DecodeError;
 /// The longest payload kept, in bits: above the 1,064 bits of a five-slot message with margin
 /// for the longest multi-sentence binary messages seen in practice.
 pub const PAYLOAD_BITS_MAX: usize = 2_048;
-const WORDS: usize = PAYLOAD_BITS_MAX / 64 + 1;
+/// One spare word so a read that starts in the last word can look at the next.
+const WORDS: usize = PAYLOAD_BITS_MAX / 64 + 2;
 
 /// Decoded payload bits. Lives on the stack; reused between messages without allocation.
 #[derive(Clone)]
@@ -28,15 +29,33 @@ impl std::fmt::Debug for Bits {
     }
 }
 
+/// Marks a byte that is not an armoured character in [`ARMOR`].
+const INVALID: u8 = 0x80;
+
+/// Armoured character → 6-bit value, or [`INVALID`].
+static ARMOR: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut c = 0;
+    while c < 256 {
+        table[c] = match c as u8 {
+            48..=87 => c as u8 - 48,
+            96..=119 => c as u8 - 56,
+            _ => INVALID,
+        };
+        c += 1;
+    }
+    table
+};
+
 /// The 6-bit value of an armoured character, or `None` if it is not one.
 #[inline]
 pub fn unarmor(c: u8) -> Option<u8> {
-    match c {
-        48..=87 => Some(c - 48),
-        96..=119 => Some(c - 56),
-        _ => None,
-    }
+    let v = ARMOR[usize::from(c)];
+    (v != INVALID).then_some(v)
 }
+
+/// Characters packed per word write: 10 characters are 60 bits.
+const CHARS_PER_CHUNK: usize = 10;
 
 impl Bits {
     /// An empty buffer.
@@ -52,22 +71,37 @@ impl Bits {
     }
 
     /// Appends armoured characters.
+    ///
+    /// This is the hottest loop of the decoder: characters are looked up in a table and packed
+    /// ten at a time (60 bits) into a register, so each word is written once per ten
+    /// characters, and validity is checked once per chunk.
     pub fn push_armored(&mut self, chars: &[u8]) -> Result<(), DecodeError> {
         let new_len = self.len + chars.len() * 6;
         if new_len > PAYLOAD_BITS_MAX {
             return Err(DecodeError::TooLong(PAYLOAD_BITS_MAX));
         }
         let mut pos = self.len;
-        for &c in chars {
-            let v = u64::from(unarmor(c).ok_or(DecodeError::BadCharacter(c))?);
-            let (w, o) = (pos / 64, pos % 64);
-            if o <= 58 {
-                self.words[w] |= v << (58 - o);
-            } else {
-                self.words[w] |= v >> (o - 58);
-                self.words[w + 1] |= v << (122 - o);
+        for chunk in chars.chunks(CHARS_PER_CHUNK) {
+            let mut packed = 0u64;
+            let mut flags = 0u8;
+            for &c in chunk {
+                let v = ARMOR[usize::from(c)];
+                flags |= v;
+                packed = packed << 6 | u64::from(v & 63);
             }
-            pos += 6;
+            if flags & INVALID != 0 {
+                let bad = chunk.iter().copied().find(|&c| ARMOR[usize::from(c)] == INVALID).unwrap_or(0);
+                return Err(DecodeError::BadCharacter(bad));
+            }
+            let width = chunk.len() * 6;
+            // Left-align the chunk, then place it at `pos`; it spans at most two words.
+            let aligned = packed << (64 - width);
+            let (w, o) = (pos / 64, pos % 64);
+            self.words[w] |= aligned >> o;
+            if o + width > 64 {
+                self.words[w + 1] |= aligned << (64 - o);
+            }
+            pos += width;
         }
         self.len = new_len;
         Ok(())
@@ -101,7 +135,8 @@ impl Bits {
         self.len == 0
     }
 
-    /// An unsigned field of `width` (1 to 64) bits at `start`.
+    /// An unsigned field of `width` (1 to 64) bits at `start`. Bits past the end read as zero:
+    /// every bit beyond `len` is kept zero by [`Bits::clear`] and [`Bits::drop_fill`].
     #[inline]
     pub fn u(&self, start: usize, width: usize) -> u64 {
         debug_assert!((1..=64).contains(&width));
@@ -110,19 +145,9 @@ impl Bits {
         }
         let (w, o) = (start / 64, start % 64);
         let high = self.words[w] << o;
-        let low = if o == 0 { 0 } else { self.words.get(w + 1).map_or(0, |x| x >> (64 - o)) };
+        let low = if o == 0 { 0 } else { self.words[w + 1] >> (64 - o) };
         let joined = high | low;
-        let value = if width == 64 { joined } else { joined >> (64 - width) };
-        // A field that runs past the end must not see bits of a longer earlier message.
-        if start + width > self.len {
-            let valid = self.len.saturating_sub(start);
-            if valid == 0 {
-                return 0;
-            }
-            let missing = width - valid;
-            return (value >> missing) << missing;
-        }
-        value
+        if width == 64 { joined } else { joined >> (64 - width) }
     }
 
     /// A two's-complement signed field.

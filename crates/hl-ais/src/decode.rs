@@ -75,6 +75,15 @@ fn dimensions(bits: &Bits, at: usize) -> Dimensions {
 
 /// Decodes one complete message.
 pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
+    let mut message = AisMessage::UtcInquiry(UtcInquiry::default());
+    decode_into(bits, &mut message)?;
+    Ok(message)
+}
+
+/// Decodes into `out`, so the large message value is built in place rather than copied
+/// through return values (the streaming decoder's hot path). `out` is unchanged on error.
+#[inline]
+pub fn decode_into(bits: &Bits, out: &mut AisMessage) -> Result<(), DecodeError> {
     if bits.len() < 38 {
         return Err(DecodeError::TooShort { message_type: bits.u(0, 6) as u8, needed: 38, got: bits.len() });
     }
@@ -438,7 +447,8 @@ pub fn decode(bits: &Bits) -> Result<AisMessage, DecodeError> {
         }
         other => return Err(DecodeError::UnknownType(other)),
     };
-    Ok(message)
+    *out = message;
+    Ok(())
 }
 
 fn slot_binary(bits: &Bits, h: Header, multislot: bool) -> Result<AisMessage, DecodeError> {

@@ -8,7 +8,7 @@
 //! time. Every drop is reported, never silent.
 
 use crate::bits::Bits;
-use crate::decode::decode;
+use crate::decode::decode_into;
 use crate::error::{DecodeError, ErrorKind, SentenceError};
 use crate::message::AisMessage;
 use crate::sentence::{Channel, Sentence};
@@ -186,10 +186,11 @@ fn sentence_reason(e: SentenceError) -> &'static str {
     }
 }
 
-/// A decoded message with what the sentence said about its reception.
+/// A decoded message with what the sentence said about its reception. The message is lent by
+/// the decoder (it is decoded in place, never copied) until the next line is fed.
 #[derive(Debug, Clone, Copy)]
 pub struct Decoded<'a> {
-    pub message: AisMessage,
+    pub message: &'a AisMessage,
     /// The line of the message's last sentence (1-based).
     pub line: u64,
     pub channel: Channel,
@@ -203,6 +204,8 @@ pub struct Decoded<'a> {
 pub struct Decoder {
     reassembler: Reassembler,
     scratch: Bits,
+    /// The last decoded message; `Decoded` borrows it.
+    message: AisMessage,
     line: u64,
 }
 
@@ -214,31 +217,35 @@ impl Default for Decoder {
 
 impl Decoder {
     pub fn new(config: ReassemblyConfig) -> Self {
-        Self { reassembler: Reassembler::new(config), scratch: Bits::new(), line: 0 }
+        let placeholder = AisMessage::UtcInquiry(crate::message::UtcInquiry::default());
+        Self { reassembler: Reassembler::new(config), scratch: Bits::new(), message: placeholder, line: 0 }
     }
 
     /// Feeds the next line. `Ok(None)` means the line was a fragment that is now waiting.
-    pub fn feed<'a>(&mut self, raw: &'a [u8]) -> Result<Option<Decoded<'a>>, Rejected> {
+    pub fn feed<'a>(&'a mut self, raw: &'a [u8]) -> Result<Option<Decoded<'a>>, Rejected> {
         self.line += 1;
         let line = self.line;
         let sentence =
             Sentence::parse(raw).map_err(|e| Rejected { line, kind: e.kind(), reason: sentence_reason(e) })?;
-        let message = if sentence.fragments == 1 {
+        let decoded = if sentence.fragments == 1 {
             self.scratch.set_armored(sentence.payload, sentence.fill_bits).map_err(|e| Rejected {
                 line,
                 kind: e.kind(),
                 reason: decode_reason(e),
             })?;
-            decode(&self.scratch)
+            decode_into(&self.scratch, &mut self.message)
         } else {
             match self.reassembler.push(&sentence, line)? {
                 None => return Ok(None),
-                Some(index) => decode(&self.reassembler.take(index)),
+                Some(index) => {
+                    let bits = self.reassembler.take(index);
+                    decode_into(&bits, &mut self.message)
+                }
             }
         };
-        let message = message.map_err(|e| Rejected { line, kind: e.kind(), reason: decode_reason(e) })?;
+        decoded.map_err(|e| Rejected { line, kind: e.kind(), reason: decode_reason(e) })?;
         Ok(Some(Decoded {
-            message,
+            message: &self.message,
             line,
             channel: sentence.channel,
             own_ship: sentence.own_ship,

@@ -127,11 +127,29 @@ fn parse_tag_block(block: &[u8]) -> Result<TagBlock<'_>, SentenceError> {
     Ok(tag)
 }
 
+/// XOR of all bytes, eight at a time.
+#[inline]
+fn xor_all(bytes: &[u8]) -> u8 {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut wide = 0u64;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        wide ^= u64::from_le_bytes(word);
+    }
+    let folded = wide.to_le_bytes().iter().fold(0u8, |acc, b| acc ^ b);
+    chunks.remainder().iter().fold(folded, |acc, b| acc ^ b)
+}
+
 impl<'a> Sentence<'a> {
     /// Parses one line (trailing CR/LF and spaces allowed; bytes after the checksum, such as
     /// some providers' receive-time suffixes, are ignored).
     pub fn parse(line: &'a [u8]) -> Result<Self, SentenceError> {
-        let line = line.trim_ascii();
+        let line = line.trim_ascii_end();
+        let line = match line.first() {
+            Some(b'!' | b'\\') => line,
+            _ => line.trim_ascii_start(),
+        };
         if line.is_empty() {
             return Err(SentenceError::Empty);
         }
@@ -142,24 +160,59 @@ impl<'a> Sentence<'a> {
         } else {
             (TagBlock::default(), line)
         };
-        let start = match rest.first() {
-            Some(b'!') => 0,
+        let sentence = match rest.first() {
+            Some(b'!') => &rest[1..],
             Some(b'$') => return Err(SentenceError::Unsupported("not an AIS sentence")),
             _ => return Err(SentenceError::Malformed("does not start with `!` or a tag block")),
         };
-        let sentence = &rest[start + 1..];
-        let star = sentence.iter().position(|&b| b == b'*').ok_or(SentenceError::Malformed("no checksum"))?;
+        // Nearly every line ends with `*hh`; look there before scanning.
+        let n = sentence.len();
+        let star = if n >= 3 && sentence[n - 3] == b'*' {
+            n - 3
+        } else {
+            sentence.iter().position(|&b| b == b'*').ok_or(SentenceError::Malformed("no checksum"))?
+        };
         let (body, digits) = (&sentence[..star], &sentence[star + 1..]);
-        if !checksum_ok(body, digits)? {
+        let [hi, lo, ..] = *digits else { return Err(SentenceError::Malformed("checksum is not two hex digits")) };
+        let (Some(hi), Some(lo)) = (hex_digit(hi), hex_digit(lo)) else {
+            return Err(SentenceError::Malformed("checksum is not two hex digits"));
+        };
+        if xor_all(body) != (hi << 4 | lo) {
             return Err(SentenceError::BadChecksum);
         }
         Self::fields(tag, body)
     }
 
     fn fields(tag: TagBlock<'a>, body: &'a [u8]) -> Result<Self, SentenceError> {
-        let mut fields = body.split(|&b| b == b',');
-        let mut next = |what| fields.next().ok_or(SentenceError::Malformed(what));
-        let address = next("missing address")?;
+        // Seven fields: address, count, number, sequence, channel, payload, fill bits. The
+        // first five commas are near the start; the last one precedes the fill-bit digit.
+        let mut commas = [0usize; 5];
+        let mut found = 0;
+        for (i, &b) in body.iter().enumerate() {
+            if b == b',' {
+                commas[found] = i;
+                found += 1;
+                if found == 5 {
+                    break;
+                }
+            }
+        }
+        if found < 5 {
+            return Err(if body.len() >= 5 && &body[2..5] != b"VDM" && &body[2..5] != b"VDO" {
+                SentenceError::Unsupported("not a VDM/VDO sentence")
+            } else {
+                SentenceError::Malformed("too few fields")
+            });
+        }
+        let last = body.iter().rposition(|&b| b == b',').unwrap_or(0);
+        if last <= commas[4] {
+            return Err(SentenceError::Malformed("too few fields"));
+        }
+        let field = |i: usize| -> &'a [u8] {
+            let from = if i == 0 { 0 } else { commas[i - 1] + 1 };
+            &body[from..commas[i]]
+        };
+        let address = field(0);
         let [t1, t2, b'V', b'D', kind] = *address else {
             return Err(SentenceError::Unsupported("not a VDM/VDO sentence"));
         };
@@ -168,35 +221,34 @@ impl<'a> Sentence<'a> {
             b'O' => true,
             _ => return Err(SentenceError::Unsupported("not a VDM/VDO sentence")),
         };
-        let fragments = match next("missing fragment count")? {
+        let fragments = match field(1) {
             [d @ b'1'..=b'9'] => d - b'0',
             _ => return Err(SentenceError::Malformed("fragment count is not 1-9")),
         };
-        let fragment = match next("missing fragment number")? {
+        let fragment = match field(2) {
             [d @ b'1'..=b'9'] if d - b'0' <= fragments => d - b'0',
             _ => return Err(SentenceError::Malformed("fragment number is not 1-count")),
         };
-        let sequence = match next("missing sequence id")? {
+        let sequence = match field(3) {
             [] => None,
             [d @ b'0'..=b'9'] => Some(d - b'0'),
             _ => return Err(SentenceError::Malformed("sequence id is not 0-9")),
         };
-        let channel = match next("missing channel")? {
+        let channel = match field(4) {
             [b'A'] | [b'1'] => Channel::A,
             [b'B'] | [b'2'] => Channel::B,
-            [] => Channel::Unknown,
-            [_] => Channel::Unknown,
+            [] | [_] => Channel::Unknown,
             _ => return Err(SentenceError::Malformed("channel is not one character")),
         };
-        let payload = next("missing payload")?;
-        let fill_bits = match next("missing fill bits")? {
+        let payload = &body[commas[4] + 1..last];
+        if payload.contains(&b',') {
+            return Err(SentenceError::Malformed("too many fields"));
+        }
+        let fill_bits = match &body[last + 1..] {
             [d @ b'0'..=b'5'] => d - b'0',
             [] if fragment < fragments => 0,
             _ => return Err(SentenceError::Malformed("fill bits are not 0-5")),
         };
-        if fields.next().is_some() {
-            return Err(SentenceError::Malformed("too many fields"));
-        }
         if payload.is_empty() {
             return Err(SentenceError::Malformed("empty payload"));
         }

@@ -64,11 +64,12 @@ fn a_single_sentence_between_fragments_loses_nothing() {
         b"!AIVDM,2,2,1,A,88888888880,2*25",
     ];
     let mut decoder = Decoder::default();
-    let kinds: Vec<u8> = lines
-        .iter()
-        .filter_map(|l| decoder.feed(l).unwrap_or_else(|e| panic!("{e:?}")))
-        .map(|d| d.message.message_type())
-        .collect();
+    let mut kinds: Vec<u8> = Vec::new();
+    for line in lines {
+        if let Some(d) = decoder.feed(line).unwrap_or_else(|e| panic!("{e:?}")) {
+            kinds.push(d.message.message_type());
+        }
+    }
     assert_eq!(kinds, [1, 5]);
 }
 

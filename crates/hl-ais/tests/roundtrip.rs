@@ -12,7 +12,7 @@ fn decode_sentences(lines: &[String]) -> AisMessage {
     let mut result = None;
     for line in lines {
         match decoder.feed(line.as_bytes()) {
-            Ok(Some(d)) => result = Some(d.message),
+            Ok(Some(d)) => result = Some(*d.message),
             Ok(None) => {}
             Err(e) => panic!("{line}: {e:?}"),
         }
@@ -46,5 +46,5 @@ fn tag_blocks_written_by_the_encoder_are_read_back() {
     let mut decoder = Decoder::default();
     let decoded = decoder.feed(lines[0].as_bytes()).ok().flatten().unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!((decoded.source, decoded.time), (Some("sg-sim-1"), Some(1_763_900_000)));
-    assert_eq!(decoded.message, message);
+    assert_eq!(*decoded.message, message);
 }

@@ -5,6 +5,8 @@
 //! - `read`: p50/p99 latency of `GET /api/v1/advisories/{id}` with a bearer token, under
 //!   concurrent load, against the real `harborlink` binary on a loopback port.
 
+mod ais_bench;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -41,6 +43,22 @@ enum Bench {
         /// Events in total.
         #[arg(long, default_value_t = 20_000)]
         events: usize,
+    },
+    /// AIS decoding throughput: hl-ais against the `ais` and `aivdm` crates, gpsdecode and pyais,
+    /// on the same input, plus `harborlink ais decode` end to end against `gpsdecode -j`.
+    Ais {
+        /// NMEA file to repeat (default: the AISHub capture in shared/).
+        #[arg(long, default_value = "../shared/data/ais/gpsd/ais-nmea-sample.log")]
+        input: String,
+        /// Sentences to decode per run (the input is repeated to reach it).
+        #[arg(long, default_value_t = 400_000)]
+        sentences: usize,
+        /// Path to the release `harborlink` binary.
+        #[arg(long, default_value = "target/release/harborlink")]
+        binary: String,
+        /// Python with pyais installed (scripts/peers prints its venv).
+        #[arg(long, default_value = "target/peers/venv/bin/python")]
+        python: String,
     },
     /// Authenticated read latency under concurrent load.
     Read {
@@ -214,5 +232,6 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
         Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
+        Bench::Ais { input, sentences, binary, python } => ais_bench::run(&input, sentences, &binary, &python),
     }
 }

@@ -26,7 +26,7 @@ pub fn decode_to_json(nmea: &[u8]) -> Vec<Value> {
     let mut out = Vec::new();
     for line in nmea.split(|&b| b == b'\n') {
         if let Ok(Some(decoded)) = decoder.feed(line) {
-            writer.write(&decoded.message, &mut out);
+            writer.write(decoded.message, &mut out);
         }
     }
     out.split(|&b| b == b'\n')
