@@ -298,8 +298,47 @@ impl Out<'_> {
         self.0.push(b'"');
     }
     fn lonlat7(&mut self, lon: Option<f64>, lat: Option<f64>) {
-        self.float("lon", lon.unwrap_or(181.0), 7);
-        self.float("lat", lat.unwrap_or(91.0), 7);
+        self.key("lon");
+        self.tenthousandth_minutes(lon.unwrap_or(181.0));
+        self.key("lat");
+        self.tenthousandth_minutes(lat.unwrap_or(91.0));
+    }
+
+    /// Writes a position given in 1/10,000 minute with 7 decimals, in integer arithmetic.
+    /// degrees = raw / 600,000, so the 7-decimal figure is raw × 50 / 3: its remainder is a
+    /// third, never a half, so rounding to nearest is exact and matches printf's `%.7f`.
+    fn tenthousandth_minutes(&mut self, degrees: f64) {
+        let raw = (degrees * 600_000.0).round() as i64;
+        let scaled = raw.unsigned_abs() * 50;
+        let e7 = scaled / 3 + u64::from(scaled % 3 == 2);
+        if raw < 0 && e7 != 0 {
+            self.0.push(b'-');
+        }
+        self.fixed(e7, 7);
+    }
+
+    /// Writes `value / 10^decimals` with exactly `decimals` decimals.
+    fn fixed(&mut self, value: u64, decimals: u32) {
+        let unit = 10u64.pow(decimals);
+        let mut buf = itoa_buf();
+        self.0.extend_from_slice(fmt_u64(value / unit, &mut buf));
+        self.0.push(b'.');
+        let frac = value % unit;
+        let digits = fmt_u64(frac, &mut buf);
+        for _ in digits.len()..decimals as usize {
+            self.0.push(b'0');
+        }
+        self.0.extend_from_slice(digits);
+    }
+
+    /// Writes a value transmitted in tenths (speed, course) with one decimal, exactly.
+    fn tenths(&mut self, k: &str, value: f64) {
+        self.key(k);
+        let raw = (value * 10.0).round() as i64;
+        if raw < 0 {
+            self.0.push(b'-');
+        }
+        self.fixed(raw.unsigned_abs(), 1);
     }
     fn dims(&mut self, d: &Dimensions) {
         self.uint("to_bow", d.to_bow);
@@ -326,7 +365,8 @@ impl Out<'_> {
             None => self.raw("\"nan\""),
             Some(s) if s >= 102.2 => self.raw("\"fast\""),
             Some(s) => {
-                let _ = write!(self.0, "{s:.1}");
+                let raw = (s * 10.0).round() as u64;
+                self.fixed(raw, 1);
             }
         }
     }
@@ -409,7 +449,7 @@ impl JsonWriter {
                 o.speed_legend(m.speed);
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
-                o.float("course", m.course.unwrap_or(360.0), 1);
+                o.tenths("course", m.course.unwrap_or(360.0));
                 o.uint("heading", m.heading.unwrap_or(511));
                 o.uint("second", m.second);
                 o.uint("maneuver", m.maneuver);
@@ -488,7 +528,7 @@ impl JsonWriter {
                 }
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
-                o.float("course", m.course.unwrap_or(360.0), 1);
+                o.tenths("course", m.course.unwrap_or(360.0));
                 o.uint("second", m.second);
                 o.uint("regional", m.regional);
                 o.uint("dte", u8::from(m.dte));
@@ -531,10 +571,10 @@ impl JsonWriter {
             }
             AisMessage::ClassBPosition(m) => {
                 o.uint("reserved", m.reserved);
-                o.float("speed", m.speed.unwrap_or(102.3), 1);
+                o.tenths("speed", m.speed.unwrap_or(102.3));
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
-                o.float("course", m.course.unwrap_or(360.0), 1);
+                o.tenths("course", m.course.unwrap_or(360.0));
                 o.uint("heading", m.heading.unwrap_or(511));
                 o.uint("second", m.second);
                 o.uint("regional", m.regional);
@@ -548,10 +588,10 @@ impl JsonWriter {
             }
             AisMessage::ClassBExtended(m) => {
                 o.uint("reserved", m.reserved);
-                o.float("speed", m.speed.unwrap_or(102.3), 1);
+                o.tenths("speed", m.speed.unwrap_or(102.3));
                 o.boolean("accuracy", m.accuracy);
                 o.lonlat7(m.lon, m.lat);
-                o.float("course", m.course.unwrap_or(360.0), 1);
+                o.tenths("course", m.course.unwrap_or(360.0));
                 o.uint("heading", m.heading.unwrap_or(511));
                 o.uint("second", m.second);
                 o.uint("regional", m.regional);
@@ -740,4 +780,32 @@ fn met_hydro(o: &mut Out<'_>, w: &MetHydro) {
     o.text("preciptype", legend(&PRECIPITATION, r.preciptype, "N/A"));
     o.float("salinity", f64::from(r.salinity) / 10.0, 1);
     o.text("ice", legend(&ICE, r.ice, "N/A"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position(degrees: f64) -> String {
+        let mut buf = Vec::new();
+        Out(&mut buf).tenthousandth_minutes(degrees);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    #[test]
+    fn integer_position_formatting_matches_float_formatting() {
+        // Every 1/10,000-minute value in a sweep across the whole range, plus the edges.
+        let mut raw = -108_600_000i64;
+        while raw <= 108_600_000 {
+            let degrees = raw as f64 / 600_000.0;
+            let expected = format!("{degrees:.7}");
+            let expected = if expected == "-0.0000000" { String::from("0.0000000") } else { expected };
+            assert_eq!(position(degrees), expected, "raw {raw}");
+            raw += 997;
+        }
+        for raw in [-1i64, 1, 2, -2, 3, 599_999, -54_600_000, 54_600_000] {
+            let degrees = raw as f64 / 600_000.0;
+            assert_eq!(position(degrees), format!("{degrees:.7}").replace("-0.0000000", "0.0000000"), "raw {raw}");
+        }
+    }
 }
