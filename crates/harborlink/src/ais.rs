@@ -140,14 +140,14 @@ pub fn decode(args: &AisDecodeArgs) -> anyhow::Result<()> {
         let text = match line {
             Line::Text(text) => text,
             Line::TooLong => {
-                let line = decoder.lines() + 1;
-                decoder.feed(b"").ok(); // advance the line counter past the overlong line
+                decoder.skip_line();
+                let line = decoder.lines();
                 tally.record(&Rejected { line, kind: ErrorKind::Malformed, reason: "line too long" }, None)?;
                 continue;
             }
         };
         if text.trim_ascii().is_empty() {
-            decoder.feed(b"").ok();
+            decoder.skip_line();
             continue;
         }
         match decoder.feed(text) {

@@ -264,6 +264,12 @@ impl Decoder {
         self.reassembler.finish();
     }
 
+    /// Counts a line the caller did not feed (blank, or refused before parsing), so line
+    /// numbers in later reports still match the input.
+    pub fn skip_line(&mut self) {
+        self.line += 1;
+    }
+
     /// Lines fed so far.
     pub fn lines(&self) -> u64 {
         self.line

@@ -4,6 +4,7 @@
 mod support;
 
 mod access;
+mod ais_decode;
 mod api;
 mod cli;
 mod contract;
