@@ -1,0 +1,575 @@
+//! The live picture: the latest state of every vessel, and the detectors run on each report.
+
+use std::collections::{HashMap, VecDeque};
+
+use hl_geo::{NAUTICAL_MILE_M, Position, Zone};
+
+use crate::alert::{Alert, AlertKind, Severity};
+use crate::mmsi::{MmsiClass, classify_mmsi};
+use crate::watchlist::Watchlist;
+
+/// Thresholds of every detector, with the published defaults.
+#[derive(Debug, Clone)]
+pub struct DetectorConfig {
+    /// Implied speed above which a jump between consecutive positions is impossible
+    /// (AMSA drops fixes implying more than 50 kn).
+    pub jump_speed_kn: f64,
+    /// Jumps shorter than this are GNSS noise, whatever the implied speed.
+    pub jump_distance_min_m: f64,
+    /// A gap is silence longer than this many expected reporting intervals...
+    pub gap_intervals: f64,
+    /// ...and never shorter than this.
+    pub gap_seconds_min: i64,
+    /// "Was transmitting within coverage": at least this many reports in the hour before.
+    pub gap_reports_before_min: usize,
+    /// Drift (AMSA): speed over ground within this range, in knots...
+    pub drift_speed_kn: (f64, f64),
+    /// ...with course and heading at least this far apart, in degrees...
+    pub drift_angle_deg: f64,
+    /// ...for at least this long.
+    pub drift_seconds_min: i64,
+    /// Identity changes (Spire): a new value counts once seen this many times...
+    pub identity_repeats_min: u32,
+    /// ...making up at least this share of the updates since the last change.
+    pub identity_share_min: f64,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            jump_speed_kn: 50.0,
+            jump_distance_min_m: 1_000.0,
+            gap_intervals: 60.0,
+            gap_seconds_min: 900,
+            gap_reports_before_min: 5,
+            drift_speed_kn: (0.25, 20.0),
+            drift_angle_deg: 45.0,
+            drift_seconds_min: 300,
+            identity_repeats_min: 3,
+            identity_share_min: 0.9,
+        }
+    }
+}
+
+/// What kind of transmitter a position came from (it sets the expected reporting interval).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VesselClass {
+    A,
+    B,
+    SarAircraft,
+    AidToNavigation,
+    BaseStation,
+}
+
+/// A position report, with its reception time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PositionReport {
+    pub mmsi: u32,
+    /// Unix seconds.
+    pub time: i64,
+    pub position: Position,
+    /// Knots.
+    pub speed: Option<f64>,
+    /// Degrees.
+    pub course: Option<f64>,
+    pub heading: Option<u16>,
+    pub class: VesselClass,
+    /// Navigational status (types 1-3); 1 = at anchor, 5 = moored.
+    pub status: Option<u8>,
+}
+
+/// Static and voyage data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StaticReport {
+    pub mmsi: u32,
+    pub time: i64,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub imo: Option<u32>,
+    pub ship_type: Option<u8>,
+    pub length_m: Option<f64>,
+}
+
+/// Values of one static field, with the counts that decide when a new one is accepted.
+///
+/// Spire's rule says a new value must be seen at least 3 times and make up at least 90% of the
+/// updates "since the last change". Read literally, a vessel that broadcast its old name a
+/// thousand times could not be renamed without nine thousand more messages, so the share is
+/// counted from the first time the new value appeared: interleaved old values (or noise) keep
+/// it below 90%, a real rename passes after three messages.
+#[derive(Debug, Default)]
+struct IdentityField<T> {
+    accepted: Option<T>,
+    /// Candidate values: (value, times seen, update number when first seen).
+    candidates: Vec<(T, u32, u32)>,
+    updates: u32,
+}
+
+/// Distinct candidate values kept per field; more are noise.
+const IDENTITY_CANDIDATES_MAX: usize = 4;
+
+impl<T: PartialEq + Clone> IdentityField<T> {
+    /// Records a value; returns (old, new) when the accepted value changes.
+    fn observe(&mut self, value: T, repeats: u32, share: f64) -> Option<(T, T)> {
+        let Some(current) = &self.accepted else {
+            self.accepted = Some(value);
+            return None;
+        };
+        self.updates += 1;
+        if *current == value {
+            return None;
+        }
+        let updates = self.updates;
+        let index = match self.candidates.iter().position(|(v, _, _)| *v == value) {
+            Some(i) => {
+                self.candidates[i].1 += 1;
+                i
+            }
+            None => {
+                if self.candidates.len() == IDENTITY_CANDIDATES_MAX {
+                    // Forget the rarest candidate.
+                    let rarest = (0..self.candidates.len()).min_by_key(|&i| self.candidates[i].1).unwrap_or(0);
+                    self.candidates.swap_remove(rarest);
+                }
+                self.candidates.push((value.clone(), 1, updates));
+                self.candidates.len() - 1
+            }
+        };
+        let (_, count, since) = self.candidates[index];
+        let window = updates - since + 1;
+        if count >= repeats && f64::from(count) / f64::from(window) >= share {
+            let old = self.accepted.replace(value)?;
+            self.candidates.clear();
+            return Some((old, self.accepted.clone()?));
+        }
+        None
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fix {
+    time: i64,
+    position: Position,
+    speed: Option<f64>,
+    class: VesselClass,
+    status: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DriftEpisode {
+    start: i64,
+    last: i64,
+    position: Position,
+    angle_max: f64,
+}
+
+/// Reports kept to judge "was transmitting" before a gap.
+const RECENT_TIMES_MAX: usize = 16;
+
+#[derive(Debug, Default)]
+struct Vessel {
+    last: Option<Fix>,
+    /// Time of the last report heard, accepted or not (silence is measured from it).
+    last_heard: i64,
+    /// A position that jumped away from `last`, kept until the next report decides which of the
+    /// two the vessel is really at.
+    jumped_to: Option<Fix>,
+    recent: VecDeque<i64>,
+    /// Zones the vessel is inside: (zone index, entered at, dwell reported).
+    inside: Vec<(usize, i64, bool)>,
+    drift: Option<DriftEpisode>,
+    invalid_reported: bool,
+    watch_reported: bool,
+    name: IdentityField<String>,
+    callsign: IdentityField<String>,
+    imo: IdentityField<u32>,
+    ship_type: Option<u8>,
+    length_m: Option<f64>,
+}
+
+/// Every vessel's state and every detector.
+pub struct Picture {
+    config: DetectorConfig,
+    zones: Vec<Zone>,
+    watchlist: Watchlist,
+    vessels: HashMap<u32, Vessel>,
+    /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
+    pub skipped_repeats: u64,
+    pub skipped_out_of_order: u64,
+}
+
+/// Expected reporting interval, seconds (ITU-R M.1371-5 Annex 1 Table 1 and §4.3).
+fn expected_interval_s(fix: &Fix) -> f64 {
+    let speed = fix.speed.unwrap_or(0.0);
+    match fix.class {
+        VesselClass::A => {
+            let moored = matches!(fix.status, Some(1 | 5));
+            match speed {
+                s if moored && s <= 3.0 => 180.0,
+                s if s <= 14.0 => 10.0,
+                s if s <= 23.0 => 6.0,
+                _ => 2.0,
+            }
+        }
+        VesselClass::B => {
+            if speed <= 2.0 {
+                180.0
+            } else {
+                30.0
+            }
+        }
+        VesselClass::SarAircraft => 10.0,
+        VesselClass::AidToNavigation | VesselClass::BaseStation => 180.0,
+    }
+}
+
+fn angle_between(a: f64, b: f64) -> f64 {
+    let d = (a - b).rem_euclid(360.0);
+    d.min(360.0 - d)
+}
+
+fn alert(kind: AlertKind, mmsi: u32, start: i64, end: i64, at: &Position, severity: Severity, detail: String) -> Alert {
+    Alert { kind, mmsi, mmsi_2: None, start, end, lat: at.lat(), lon: at.lon(), severity, detail, zone: None }
+}
+
+impl Picture {
+    pub fn new(config: DetectorConfig, zones: Vec<Zone>, watchlist: Watchlist) -> Self {
+        Self { config, zones, watchlist, vessels: HashMap::new(), skipped_repeats: 0, skipped_out_of_order: 0 }
+    }
+
+    /// Vessels with any state.
+    pub fn vessels(&self) -> usize {
+        self.vessels.len()
+    }
+
+    fn in_any_zone(&self, p: &Position) -> bool {
+        self.zones.iter().any(|z| z.contains(p))
+    }
+
+    /// Runs every detector on one position report; returns what it triggered.
+    pub fn observe_position(&mut self, report: &PositionReport) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let config = self.config.clone();
+        let near_zone = self.in_any_zone(&report.position);
+        let vessel = self.vessels.entry(report.mmsi).or_default();
+        if !vessel.invalid_reported && classify_mmsi(report.mmsi) == MmsiClass::Invalid {
+            vessel.invalid_reported = true;
+            alerts.push(alert(
+                AlertKind::InvalidMmsi,
+                report.mmsi,
+                report.time,
+                report.time,
+                &report.position,
+                Severity::Medium,
+                format!("MMSI {:09} fits no ITU-R M.585 format (ship MMSIs start with a MID 201-775)", report.mmsi),
+            ));
+        }
+        if let Some(last) = vessel.last {
+            if report.time < last.time {
+                self.skipped_out_of_order += 1;
+                return alerts;
+            }
+            if report.time == last.time && report.position == last.position {
+                self.skipped_repeats += 1;
+                return alerts;
+            }
+        }
+        let fix = Fix {
+            time: report.time,
+            position: report.position,
+            speed: report.speed,
+            class: report.class,
+            status: report.status,
+        };
+        if let Some(last) = vessel.last {
+            // AIS gap: a vessel that was transmitting falls silent for many of its intervals.
+            let silence = report.time - vessel.last_heard.max(last.time);
+            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
+            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
+            if silence as f64 > threshold && before >= config.gap_reports_before_min {
+                let near = self.zones.iter().any(|z| z.contains(&last.position));
+                let severity = if near { Severity::High } else { Severity::Medium };
+                alerts.push(alert(
+                    AlertKind::AisGap,
+                    report.mmsi,
+                    report.time - silence,
+                    report.time,
+                    &last.position,
+                    severity,
+                    format!(
+                        "silent for {} min after {before} reports in the previous hour (expected every {:.0} s at {:.1} kn){}",
+                        silence / 60,
+                        expected_interval_s(&last),
+                        last.speed.unwrap_or(0.0),
+                        if near { "; went silent inside a zone" } else { "" }
+                    ),
+                ));
+            }
+            // Position jump: an implied speed no ship can make.
+            let reference = vessel.jumped_to.filter(|j| {
+                let d = j.position.distance_m(&report.position);
+                let dt = (report.time - j.time).max(1) as f64;
+                d / dt * 3_600.0 / NAUTICAL_MILE_M <= config.jump_speed_kn
+            });
+            if let Some(moved) = reference {
+                // The jumped-to position continues: the vessel is there; the old fix was wrong.
+                vessel.last = Some(moved);
+            }
+            let from = vessel.last.unwrap_or(last);
+            let distance = from.position.distance_m(&report.position);
+            let dt = report.time - from.time;
+            let implied_kn = if dt > 0 { distance / dt as f64 * 3_600.0 / NAUTICAL_MILE_M } else { f64::INFINITY };
+            if distance > config.jump_distance_min_m && implied_kn > config.jump_speed_kn {
+                alerts.push(alert(
+                    AlertKind::PositionJump,
+                    report.mmsi,
+                    from.time,
+                    report.time,
+                    &report.position,
+                    if near_zone { Severity::High } else { Severity::Medium },
+                    format!(
+                        "moved {:.1} km in {dt} s (implied {:.0} kn, limit {:.0} kn)",
+                        distance / 1_000.0,
+                        implied_kn.min(99_999.0),
+                        config.jump_speed_kn
+                    ),
+                ));
+                vessel.jumped_to = Some(fix);
+                vessel.last_heard = report.time;
+                return alerts;
+            }
+            vessel.jumped_to = None;
+        }
+        // Drift (AMSA): moving, but not where the bow points.
+        let drifting = match (report.speed, report.course, report.heading) {
+            (Some(s), Some(c), Some(h))
+                if (config.drift_speed_kn.0..=config.drift_speed_kn.1).contains(&s) && h < 360 =>
+            {
+                let angle = angle_between(c, f64::from(h));
+                (angle >= config.drift_angle_deg).then_some(angle)
+            }
+            _ => None,
+        };
+        match (drifting, vessel.drift.as_mut()) {
+            (Some(angle), Some(episode)) => {
+                episode.last = report.time;
+                episode.angle_max = episode.angle_max.max(angle);
+            }
+            (Some(angle), None) => {
+                vessel.drift = Some(DriftEpisode {
+                    start: report.time,
+                    last: report.time,
+                    position: report.position,
+                    angle_max: angle,
+                });
+            }
+            (None, Some(_)) => {
+                if let Some(done) = vessel.drift.take() {
+                    alerts.extend(close_drift(report.mmsi, &done, &config));
+                }
+            }
+            (None, None) => {}
+        }
+        // Zones.
+        for (index, zone) in self.zones.iter().enumerate() {
+            if !zone.filter.admits(vessel.ship_type, vessel.length_m) {
+                continue;
+            }
+            let inside = zone.contains(&report.position);
+            let slot = vessel.inside.iter().position(|(i, _, _)| *i == index);
+            match (inside, slot) {
+                (true, None) => {
+                    vessel.inside.push((index, report.time, false));
+                    let mut a = alert(
+                        AlertKind::ZoneEntry,
+                        report.mmsi,
+                        report.time,
+                        report.time,
+                        &report.position,
+                        if zone.kind == "restricted" { Severity::High } else { Severity::Low },
+                        format!("entered {} `{}` at {:.1} kn", zone.kind, zone.name, report.speed.unwrap_or(0.0)),
+                    );
+                    a.zone = Some(zone.id.clone());
+                    alerts.push(a);
+                }
+                (false, Some(at)) => {
+                    let (_, entered, _) = vessel.inside.swap_remove(at);
+                    let mut a = alert(
+                        AlertKind::ZoneExit,
+                        report.mmsi,
+                        entered,
+                        report.time,
+                        &report.position,
+                        Severity::Info,
+                        format!("left {} `{}` after {} min inside", zone.kind, zone.name, (report.time - entered) / 60),
+                    );
+                    a.zone = Some(zone.id.clone());
+                    alerts.push(a);
+                }
+                (true, Some(at)) => {
+                    let (_, entered, reported) = &mut vessel.inside[at];
+                    if let Some(limit) = zone.dwell_seconds {
+                        if !*reported && report.time - *entered >= limit {
+                            *reported = true;
+                            let mut a = alert(
+                                AlertKind::ZoneDwell,
+                                report.mmsi,
+                                *entered,
+                                report.time,
+                                &report.position,
+                                if zone.kind == "restricted" { Severity::High } else { Severity::Medium },
+                                format!(
+                                    "inside {} `{}` for {} min (limit {} min)",
+                                    zone.kind,
+                                    zone.name,
+                                    (report.time - *entered) / 60,
+                                    limit / 60
+                                ),
+                            );
+                            a.zone = Some(zone.id.clone());
+                            alerts.push(a);
+                        }
+                    }
+                }
+                (false, None) => {}
+            }
+        }
+        // Watch list, on the MMSI.
+        if !vessel.watch_reported {
+            if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None) {
+                vessel.watch_reported = true;
+                alerts.push(alert(
+                    AlertKind::WatchlistHit,
+                    report.mmsi,
+                    report.time,
+                    report.time,
+                    &report.position,
+                    Severity::High,
+                    format!("watch-listed by {on}: {}", entry.reason),
+                ));
+            }
+        }
+        vessel.last = Some(fix);
+        vessel.last_heard = report.time;
+        if vessel.recent.len() == RECENT_TIMES_MAX {
+            vessel.recent.pop_front();
+        }
+        vessel.recent.push_back(report.time);
+        alerts
+    }
+
+    /// Takes static and voyage data: identity changes and watch-list hits on IMO, name or call
+    /// sign.
+    pub fn observe_static(&mut self, report: &StaticReport) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let config = &self.config;
+        let vessel = self.vessels.entry(report.mmsi).or_default();
+        if report.ship_type.is_some() {
+            vessel.ship_type = report.ship_type;
+        }
+        if report.length_m.is_some() {
+            vessel.length_m = report.length_m;
+        }
+        let at = vessel.last.map(|f| f.position).or_else(|| Position::new(0.0, 0.0));
+        let Some(at) = at else { return alerts };
+        let (repeats, share) = (config.identity_repeats_min, config.identity_share_min);
+        let mut changes = Vec::new();
+        if let Some(name) = report.name.clone().filter(|n| !n.is_empty()) {
+            changes.extend(vessel.name.observe(name, repeats, share).map(|(o, n)| ("name", o, n)));
+        }
+        if let Some(call) = report.callsign.clone().filter(|c| !c.is_empty()) {
+            changes.extend(vessel.callsign.observe(call, repeats, share).map(|(o, n)| ("call sign", o, n)));
+        }
+        if let Some(imo) = report.imo {
+            changes.extend(
+                vessel.imo.observe(imo, repeats, share).map(|(o, n)| ("IMO number", o.to_string(), n.to_string())),
+            );
+        }
+        for (field, old, new) in changes {
+            alerts.push(alert(
+                AlertKind::IdentityChange,
+                report.mmsi,
+                report.time,
+                report.time,
+                &at,
+                Severity::Medium,
+                format!("{field} changed from `{old}` to `{new}` (new value confirmed {repeats}+ times)"),
+            ));
+        }
+        if !vessel.watch_reported {
+            let name = vessel.name.accepted.as_deref().or(report.name.as_deref());
+            let call = vessel.callsign.accepted.as_deref().or(report.callsign.as_deref());
+            let imo = vessel.imo.accepted.or(report.imo);
+            if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, imo, name, call) {
+                vessel.watch_reported = true;
+                alerts.push(alert(
+                    AlertKind::WatchlistHit,
+                    report.mmsi,
+                    report.time,
+                    report.time,
+                    &at,
+                    Severity::High,
+                    format!("watch-listed by {on}: {}", entry.reason),
+                ));
+            }
+        }
+        alerts
+    }
+
+    /// Ends the data at `now`: closes drift episodes, and reports vessels still silent past
+    /// their gap threshold.
+    pub fn finish(&mut self, now: i64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let config = self.config.clone();
+        let mut mmsis: Vec<u32> = self.vessels.keys().copied().collect();
+        mmsis.sort_unstable();
+        for mmsi in mmsis {
+            let Some(vessel) = self.vessels.get_mut(&mmsi) else { continue };
+            if let Some(done) = vessel.drift.take() {
+                alerts.extend(close_drift(mmsi, &done, &config));
+            }
+            let Some(last) = vessel.last else { continue };
+            let silence = now - last.time;
+            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
+            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
+            if silence as f64 > threshold && before >= config.gap_reports_before_min {
+                let near = self.zones.iter().any(|z| z.contains(&last.position));
+                alerts.push(alert(
+                    AlertKind::AisGap,
+                    mmsi,
+                    last.time,
+                    now,
+                    &last.position,
+                    if near { Severity::High } else { Severity::Medium },
+                    format!(
+                        "silent for {} min to the end of the data after {before} reports in the previous hour",
+                        silence / 60
+                    ),
+                ));
+            }
+        }
+        alerts
+    }
+}
+
+fn close_drift(mmsi: u32, episode: &DriftEpisode, config: &DetectorConfig) -> Option<Alert> {
+    (episode.last - episode.start >= config.drift_seconds_min).then(|| {
+        alert(
+            AlertKind::Drift,
+            mmsi,
+            episode.start,
+            episode.last,
+            &episode.position,
+            Severity::Low,
+            format!(
+                "course and heading up to {:.0}° apart for {} min while moving (AMSA drift rule: >= {:.0}°)",
+                episode.angle_max,
+                (episode.last - episode.start) / 60,
+                config.drift_angle_deg
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests;

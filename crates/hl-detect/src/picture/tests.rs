@@ -1,0 +1,204 @@
+use hl_geo::{Position, Zone};
+
+use super::*;
+
+const SHIP: u32 = 563_808_000;
+const T0: i64 = 1_763_900_000;
+
+fn at(lat: f64, lon: f64) -> Position {
+    Position::new(lat, lon).unwrap_or_else(|| panic!("{lat},{lon}"))
+}
+
+fn report(mmsi: u32, time: i64, position: Position, speed: f64) -> PositionReport {
+    PositionReport {
+        mmsi,
+        time,
+        position,
+        speed: Some(speed),
+        course: Some(90.0),
+        heading: Some(90),
+        class: VesselClass::A,
+        status: Some(0),
+    }
+}
+
+fn picture(zones: Vec<Zone>) -> Picture {
+    Picture::new(DetectorConfig::default(), zones, Watchlist::default())
+}
+
+fn kinds(alerts: &[Alert]) -> Vec<AlertKind> {
+    alerts.iter().map(|a| a.kind).collect()
+}
+
+/// A vessel steaming east at `speed` kn from `start`, one report every `every` seconds.
+fn steam(p: &mut Picture, mmsi: u32, start: Position, from: i64, to: i64, every: i64, speed: f64) -> Vec<Alert> {
+    let mut alerts = Vec::new();
+    let mut t = from;
+    while t <= to {
+        let travelled = speed * NAUTICAL_MILE_M / 3_600.0 * (t - from) as f64;
+        alerts.extend(p.observe_position(&report(mmsi, t, start.destination(90.0, travelled), speed)));
+        t += every;
+    }
+    alerts
+}
+
+#[test]
+fn zone_entry_dwell_and_exit() {
+    let mut zone = Zone::rectangle("tss", "restricted", 1.20, 103.80, 1.22, 103.82);
+    zone.dwell_seconds = Some(600);
+    let mut p = picture(vec![zone]);
+    // 2 kn eastwards through a 2.2 km wide box: about 36 minutes inside.
+    let alerts = steam(&mut p, SHIP, at(1.21, 103.79), T0, T0 + 4 * 3_600, 60, 2.0);
+    assert_eq!(kinds(&alerts), [AlertKind::ZoneEntry, AlertKind::ZoneDwell, AlertKind::ZoneExit]);
+    let (entry, dwell, exit) = (&alerts[0], &alerts[1], &alerts[2]);
+    assert_eq!(entry.zone.as_deref(), Some("tss"));
+    assert_eq!(entry.severity, Severity::High, "restricted zone");
+    assert_eq!(dwell.start, entry.start);
+    assert!(dwell.end - dwell.start >= 600);
+    assert_eq!(exit.start, entry.start);
+    let inside_min = (exit.end - exit.start) / 60;
+    assert!((30..=40).contains(&inside_min), "{inside_min} min inside");
+}
+
+#[test]
+fn zone_filters_exempt_other_vessel_types() {
+    let mut zone = Zone::rectangle("tankers", "anchorage", 1.20, 103.80, 1.22, 103.82);
+    zone.filter.ship_types = vec![(80, 89)];
+    let mut p = picture(vec![zone]);
+    p.observe_static(&StaticReport { mmsi: SHIP, time: T0, ship_type: Some(70), ..StaticReport::default() });
+    assert!(steam(&mut p, SHIP, at(1.21, 103.79), T0, T0 + 3_600, 60, 5.0).is_empty());
+}
+
+#[test]
+fn a_single_impossible_position_is_one_jump_and_a_real_move_is_accepted() {
+    let mut p = picture(vec![]);
+    let mut alerts = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 10.0);
+    // One report 50 km away, then back on track.
+    alerts.extend(p.observe_position(&report(SHIP, T0 + 610, at(1.45, 104.0), 10.0)));
+    alerts.extend(steam(
+        &mut p,
+        SHIP,
+        at(1.0, 104.0).destination(90.0, 10.0 * 1_852.0 / 3_600.0 * 620.0),
+        T0 + 620,
+        T0 + 900,
+        10,
+        10.0,
+    ));
+    assert_eq!(kinds(&alerts), [AlertKind::PositionJump]);
+    assert!(alerts[0].detail.contains("km in 10 s"), "{}", alerts[0].detail);
+    assert!((alerts[0].lat - 1.45).abs() < 1e-9);
+    // The same MMSI reappearing far away and staying there: one jump, then a new normal track.
+    let mut p = picture(vec![]);
+    let mut alerts = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 10.0);
+    alerts.extend(steam(&mut p, SHIP, at(2.0, 104.0), T0 + 610, T0 + 1_200, 10, 10.0));
+    assert_eq!(kinds(&alerts), [AlertKind::PositionJump]);
+}
+
+#[test]
+fn gaps_need_prior_coverage_and_scale_with_the_reporting_interval() {
+    let mut p = picture(vec![]);
+    let mut alerts = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 12.0);
+    // Silent 20 minutes at 12 kn (expected every 10 s), still on course: a gap, nothing else.
+    let resumed = at(1.0, 104.0).destination(90.0, 12.0 * NAUTICAL_MILE_M / 3_600.0 * 1_800.0);
+    alerts.extend(steam(&mut p, SHIP, resumed, T0 + 1_800, T0 + 1_900, 10, 12.0));
+    assert_eq!(kinds(&alerts), [AlertKind::AisGap]);
+    assert_eq!((alerts[0].start, alerts[0].end), (T0 + 600, T0 + 1_800));
+
+    // A moored ship (3-minute interval) silent for an hour: not a gap.
+    let mut p = picture(vec![]);
+    let moored = |t| PositionReport { status: Some(5), speed: Some(0.0), ..report(SHIP, t, at(1.26, 103.84), 0.0) };
+    for i in 0..10 {
+        p.observe_position(&moored(T0 + i * 180));
+    }
+    assert!(p.observe_position(&moored(T0 + 1_800 + 3_600)).is_empty());
+
+    // A vessel heard only twice before falling silent: not enough coverage to call it a gap.
+    let mut p = picture(vec![]);
+    p.observe_position(&report(SHIP, T0, at(1.0, 104.0), 12.0));
+    p.observe_position(&report(SHIP, T0 + 10, at(1.0, 104.001), 12.0));
+    assert!(p.observe_position(&report(SHIP, T0 + 7_200, at(1.0, 104.4), 12.0)).is_empty());
+}
+
+#[test]
+fn still_silent_at_the_end_of_the_data_is_a_gap_too() {
+    let mut p = picture(vec![Zone::rectangle("port", "port", 0.9, 103.9, 1.1, 104.1)]);
+    steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 12.0);
+    let alerts = p.finish(T0 + 4_000);
+    assert_eq!(kinds(&alerts), [AlertKind::AisGap]);
+    assert_eq!(alerts[0].severity, Severity::High, "went dark inside a zone");
+}
+
+#[test]
+fn sustained_drift_is_one_episode_and_brief_crabbing_is_none() {
+    let mut p = picture(vec![]);
+    let crab = |t, heading| PositionReport {
+        heading: Some(heading),
+        ..report(SHIP, t, at(1.0, 104.0 + (t - T0) as f64 * 1e-6), 3.0)
+    };
+    let mut alerts = Vec::new();
+    for i in 0..60 {
+        alerts.extend(p.observe_position(&crab(T0 + i * 10, 150)));
+    }
+    alerts.extend(p.observe_position(&crab(T0 + 600, 95)));
+    assert_eq!(kinds(&alerts), [AlertKind::Drift]);
+    assert_eq!((alerts[0].start, alerts[0].end), (T0, T0 + 590));
+    for i in 61..70 {
+        alerts.extend(p.observe_position(&crab(T0 + i * 10, 150)));
+    }
+    alerts.extend(p.observe_position(&crab(T0 + 700, 90)));
+    assert_eq!(alerts.len(), 1, "90 s of crabbing is not drift");
+}
+
+#[test]
+fn identity_changes_follow_the_acceptance_rule() {
+    let mut p = picture(vec![]);
+    let name = |t, n: &str| StaticReport { mmsi: SHIP, time: t, name: Some(n.to_owned()), ..StaticReport::default() };
+    let mut alerts = Vec::new();
+    for i in 0..5 {
+        alerts.extend(p.observe_static(&name(T0 + i, "EVER DIADEM")));
+    }
+    alerts.extend(p.observe_static(&name(T0 + 5, "NOISE")));
+    for i in 0..3 {
+        alerts.extend(p.observe_static(&name(T0 + 10 + i, "EVER DIADEM")));
+    }
+    assert!(alerts.is_empty(), "a single odd value is noise: {alerts:?}");
+    for i in 0..30 {
+        alerts.extend(p.observe_static(&name(T0 + 20 + i, "OCEAN PRIDE")));
+    }
+    assert_eq!(kinds(&alerts), [AlertKind::IdentityChange]);
+    assert!(alerts[0].detail.contains("`EVER DIADEM` to `OCEAN PRIDE`"), "{}", alerts[0].detail);
+}
+
+#[test]
+fn invalid_mmsi_and_watch_list_hits_are_reported_once() {
+    let list = Watchlist::parse("mmsi,imo,name,callsign,reason\n,,OCEAN PRIDE,,dark fleet\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut p = Picture::new(DetectorConfig::default(), vec![], list);
+    let alerts = steam(&mut p, 123_456_789, at(1.0, 104.0), T0, T0 + 100, 10, 5.0);
+    assert_eq!(kinds(&alerts), [AlertKind::InvalidMmsi]);
+    let hit = p.observe_static(&StaticReport {
+        mmsi: SHIP,
+        time: T0,
+        name: Some("Ocean  Pride".into()),
+        ..StaticReport::default()
+    });
+    assert_eq!(kinds(&hit), [AlertKind::WatchlistHit]);
+    assert!(hit[0].detail.contains("dark fleet"));
+    let again = p.observe_static(&StaticReport {
+        mmsi: SHIP,
+        time: T0 + 1,
+        name: Some("OCEAN PRIDE".into()),
+        ..StaticReport::default()
+    });
+    assert!(again.is_empty());
+}
+
+#[test]
+fn repeats_and_out_of_order_reports_are_skipped_and_counted() {
+    let mut p = picture(vec![]);
+    let r = report(SHIP, T0, at(1.0, 104.0), 5.0);
+    p.observe_position(&r);
+    assert!(p.observe_position(&r).is_empty());
+    assert!(p.observe_position(&report(SHIP, T0 - 60, at(2.0, 104.0), 5.0)).is_empty(), "no jump from an old report");
+    assert_eq!((p.skipped_repeats, p.skipped_out_of_order), (1, 1));
+}

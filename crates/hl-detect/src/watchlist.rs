@@ -1,0 +1,167 @@
+//! The operator's watch list: a CSV with a header row `mmsi,imo,name,callsign,reason`; any of
+//! the first four may be empty.
+
+use std::collections::HashMap;
+
+/// One watched vessel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchlistEntry {
+    pub mmsi: Option<u32>,
+    pub imo: Option<u32>,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub reason: String,
+}
+
+/// Why a watch-list file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("watch list line {line}: {reason}")]
+pub struct WatchlistError {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// Entries indexed by each identifier.
+#[derive(Debug, Default, Clone)]
+pub struct Watchlist {
+    entries: Vec<WatchlistEntry>,
+    by_mmsi: HashMap<u32, usize>,
+    by_imo: HashMap<u32, usize>,
+    by_name: HashMap<String, usize>,
+    by_callsign: HashMap<String, usize>,
+}
+
+/// Names and call signs compare upper-case with runs of spaces folded, as AIS text is sent.
+fn normalize(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()
+}
+
+/// Splits one CSV line, honouring double quotes.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().map(|f| f.push('"'));
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            _ => {
+                if let Some(f) = fields.last_mut() {
+                    f.push(c);
+                }
+            }
+        }
+    }
+    fields
+}
+
+impl Watchlist {
+    /// Parses the CSV text.
+    pub fn parse(text: &str) -> Result<Self, WatchlistError> {
+        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let Some((_, header)) = lines.next() else { return Ok(Self::default()) };
+        let header: Vec<String> = csv_fields(header).iter().map(|h| h.trim().to_lowercase()).collect();
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let (Some(c_mmsi), Some(c_imo), Some(c_name), Some(c_call)) =
+            (column("mmsi"), column("imo"), column("name"), column("callsign"))
+        else {
+            return Err(WatchlistError {
+                line: 1,
+                reason: "the header must name mmsi,imo,name,callsign,reason".into(),
+            });
+        };
+        let c_reason = column("reason");
+        let mut list = Self::default();
+        for (index, line) in lines {
+            let fields = csv_fields(line);
+            let get = |c: usize| fields.get(c).map(|f| f.trim()).filter(|f| !f.is_empty());
+            let number = |c: usize, what: &str| -> Result<Option<u32>, WatchlistError> {
+                get(c)
+                    .map(|v| {
+                        v.parse::<u32>().map_err(|_| WatchlistError {
+                            line: index + 1,
+                            reason: format!("{what} `{v}` is not a number"),
+                        })
+                    })
+                    .transpose()
+            };
+            let entry = WatchlistEntry {
+                mmsi: number(c_mmsi, "mmsi")?,
+                imo: number(c_imo, "imo")?,
+                name: get(c_name).map(normalize),
+                callsign: get(c_call).map(normalize),
+                reason: c_reason.and_then(get).unwrap_or("watch-listed").to_owned(),
+            };
+            if entry.mmsi.is_none() && entry.imo.is_none() && entry.name.is_none() && entry.callsign.is_none() {
+                return Err(WatchlistError { line: index + 1, reason: "names no mmsi, imo, name or call sign".into() });
+            }
+            let at = list.entries.len();
+            if let Some(m) = entry.mmsi {
+                list.by_mmsi.insert(m, at);
+            }
+            if let Some(i) = entry.imo {
+                list.by_imo.insert(i, at);
+            }
+            if let Some(n) = &entry.name {
+                list.by_name.insert(n.clone(), at);
+            }
+            if let Some(c) = &entry.callsign {
+                list.by_callsign.insert(c.clone(), at);
+            }
+            list.entries.push(entry);
+        }
+        Ok(list)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry a vessel matches, and on which identifier.
+    pub fn lookup(
+        &self,
+        mmsi: u32,
+        imo: Option<u32>,
+        name: Option<&str>,
+        callsign: Option<&str>,
+    ) -> Option<(&WatchlistEntry, &'static str)> {
+        let hit = |index: Option<&usize>, on| index.and_then(|&i| self.entries.get(i)).map(|e| (e, on));
+        hit(self.by_mmsi.get(&mmsi), "MMSI")
+            .or_else(|| imo.and_then(|i| hit(self.by_imo.get(&i), "IMO number")))
+            .or_else(|| name.and_then(|n| hit(self.by_name.get(&normalize(n)), "name")))
+            .or_else(|| callsign.and_then(|c| hit(self.by_callsign.get(&normalize(c)), "call sign")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_on_any_identifier_and_refuses_bad_rows() {
+        let list = Watchlist::parse(
+            "mmsi,imo,name,callsign,reason\n563808000,,,,\"sanctioned, 2025\"\n,9134270,,,\n,,ever  diadem,,name only\n,,,3FOF8,\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(list.len(), 4);
+        assert_eq!(
+            list.lookup(563_808_000, None, None, None).map(|(e, on)| (e.reason.as_str(), on)),
+            Some(("sanctioned, 2025", "MMSI"))
+        );
+        assert_eq!(list.lookup(1, Some(9_134_270), None, None).map(|h| h.1), Some("IMO number"));
+        assert_eq!(list.lookup(1, None, Some("EVER DIADEM"), None).map(|h| h.1), Some("name"));
+        assert_eq!(list.lookup(1, None, None, Some("3fof8")).map(|h| h.1), Some("call sign"));
+        assert!(list.lookup(1, None, Some("OTHER"), None).is_none());
+        assert!(Watchlist::parse("mmsi,imo,name,callsign,reason\nabc,,,,\n").is_err());
+        assert!(Watchlist::parse("vessel,reason\n1,x\n").is_err());
+        assert!(Watchlist::parse("mmsi,imo,name,callsign,reason\n,,,,why\n").is_err());
+    }
+}

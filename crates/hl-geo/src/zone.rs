@@ -1,0 +1,295 @@
+//! Zones: named polygons (restricted areas, anchorages, approach channels, berths) read from
+//! GeoJSON, with an optional filter on vessel type and size.
+
+use serde_json::Value;
+
+use crate::{BoundingBox, Position};
+
+/// Why a zone file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{reason}", feature.map(|i| format!("feature {i}: ")).unwrap_or_default())]
+pub struct ZoneError {
+    /// Index of the offending feature in the collection, when there is one.
+    pub feature: Option<usize>,
+    pub reason: String,
+}
+
+fn refuse<T>(feature: Option<usize>, reason: impl Into<String>) -> Result<T, ZoneError> {
+    Err(ZoneError { feature, reason: reason.into() })
+}
+
+/// Which vessels a zone applies to; empty means all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ZoneFilter {
+    /// Ship-and-cargo type ranges (inclusive), e.g. 80-89 for tankers.
+    pub ship_types: Vec<(u8, u8)>,
+    pub min_length_m: Option<f64>,
+    pub max_length_m: Option<f64>,
+}
+
+impl ZoneFilter {
+    /// Whether a vessel of this type and length (either possibly unknown) is concerned. An
+    /// unknown value passes: a zone meant for tankers must not be blind to unidentified ships.
+    pub fn admits(&self, ship_type: Option<u8>, length_m: Option<f64>) -> bool {
+        let type_ok = self.ship_types.is_empty()
+            || ship_type.is_none_or(|t| self.ship_types.iter().any(|(lo, hi)| (*lo..=*hi).contains(&t)));
+        let min_ok = self.min_length_m.is_none_or(|min| length_m.is_none_or(|l| l >= min));
+        let max_ok = self.max_length_m.is_none_or(|max| length_m.is_none_or(|l| l <= max));
+        type_ok && min_ok && max_ok
+    }
+}
+
+type Ring = Vec<(f64, f64)>;
+
+/// A named area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+    /// What the zone is: `restricted`, `anchorage`, `approach_channel`, `berth`, `port` or another
+    /// word the operator chose. Anchorages and berths are where loitering is expected.
+    pub kind: String,
+    pub filter: ZoneFilter,
+    /// Seconds inside after which a dwell is reported; `None` for no dwell alerts.
+    pub dwell_seconds: Option<i64>,
+    /// Polygons as (exterior, holes), each ring as (lon, lat) pairs.
+    polygons: Vec<(Ring, Vec<Ring>)>,
+    bbox: BoundingBox,
+}
+
+fn ring_contains(ring: &Ring, lon: f64, lat: f64) -> bool {
+    // Ray casting along the parallel through the point.
+    let mut inside = false;
+    let mut j = ring.len() - 1;
+    for i in 0..ring.len() {
+        let (xi, yi) = ring[i];
+        let (xj, yj) = ring[j];
+        if (yi > lat) != (yj > lat) && lon < (xj - xi) * (lat - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+impl Zone {
+    /// Whether `p` is inside (on the plane of longitude and latitude; zones are small and do
+    /// not cross the antimeridian, which `parse_zones` refuses).
+    pub fn contains(&self, p: &Position) -> bool {
+        if !self.bbox.contains(p) {
+            return false;
+        }
+        self.polygons.iter().any(|(outer, holes)| {
+            ring_contains(outer, p.lon(), p.lat()) && !holes.iter().any(|h| ring_contains(h, p.lon(), p.lat()))
+        })
+    }
+
+    pub fn bbox(&self) -> BoundingBox {
+        self.bbox
+    }
+
+    /// Whether loitering here is normal (anchorages and berths).
+    pub fn is_mooring_area(&self) -> bool {
+        matches!(self.kind.as_str(), "anchorage" | "berth")
+    }
+
+    /// A rectangular zone (tests, simulator).
+    pub fn rectangle(id: &str, kind: &str, south: f64, west: f64, north: f64, east: f64) -> Self {
+        let ring = vec![(west, south), (east, south), (east, north), (west, north), (west, south)];
+        Zone {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            kind: kind.to_owned(),
+            filter: ZoneFilter::default(),
+            dwell_seconds: None,
+            polygons: vec![(ring, Vec::new())],
+            bbox: BoundingBox { min_lat: south, min_lon: west, max_lat: north, max_lon: east },
+        }
+    }
+}
+
+fn number(v: &Value, feature: Option<usize>, what: &str) -> Result<f64, ZoneError> {
+    match v.as_f64() {
+        Some(x) if x.is_finite() => Ok(x),
+        _ => refuse(feature, format!("{what} is not a number")),
+    }
+}
+
+fn ring(v: &Value, feature: Option<usize>) -> Result<Ring, ZoneError> {
+    let points = v.as_array().ok_or(ZoneError { feature, reason: "a ring is not an array of positions".into() })?;
+    if points.len() < 4 {
+        return refuse(feature, format!("a ring has {} positions; a closed ring needs at least 4", points.len()));
+    }
+    let mut out = Vec::with_capacity(points.len());
+    for point in points {
+        let coords = point
+            .as_array()
+            .filter(|c| c.len() >= 2)
+            .ok_or(ZoneError { feature, reason: "a position is not [longitude, latitude]".into() })?;
+        let lon = number(&coords[0], feature, "a longitude")?;
+        let lat = number(&coords[1], feature, "a latitude")?;
+        if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+            return refuse(
+                feature,
+                format!("position [{lon}, {lat}] is out of range (GeoJSON is [longitude, latitude])"),
+            );
+        }
+        out.push((lon, lat));
+    }
+    if out.first() != out.last() {
+        return refuse(feature, "a ring is not closed (its first and last positions differ)");
+    }
+    if out.windows(2).any(|w| (w[0].0 - w[1].0).abs() > 180.0) {
+        return refuse(feature, "a ring crosses the antimeridian; split it at 180°");
+    }
+    Ok(out)
+}
+
+fn polygon(v: &Value, feature: Option<usize>) -> Result<(Ring, Vec<Ring>), ZoneError> {
+    let rings = v
+        .as_array()
+        .filter(|r| !r.is_empty())
+        .ok_or(ZoneError { feature, reason: "a Polygon needs an array of rings (exterior first)".into() })?;
+    let exterior = ring(&rings[0], feature)?;
+    let holes = rings[1..].iter().map(|r| ring(r, feature)).collect::<Result<Vec<_>, _>>()?;
+    Ok((exterior, holes))
+}
+
+fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Result<Zone, ZoneError> {
+    let kind = geometry["type"].as_str().unwrap_or("");
+    let coordinates = &geometry["coordinates"];
+    let polygons = match kind {
+        "Polygon" => vec![polygon(coordinates, feature)?],
+        "MultiPolygon" => coordinates
+            .as_array()
+            .ok_or(ZoneError { feature, reason: "MultiPolygon coordinates are not an array".into() })?
+            .iter()
+            .map(|p| polygon(p, feature))
+            .collect::<Result<Vec<_>, _>>()?,
+        "" => return refuse(feature, "geometry has no type"),
+        other => return refuse(feature, format!("geometry type {other} is not a Polygon or MultiPolygon")),
+    };
+    let mut bbox = BoundingBox { min_lat: 90.0, min_lon: 180.0, max_lat: -90.0, max_lon: -180.0 };
+    for (lon, lat) in polygons.iter().flat_map(|(outer, _)| outer.iter()) {
+        bbox.min_lat = bbox.min_lat.min(*lat);
+        bbox.max_lat = bbox.max_lat.max(*lat);
+        bbox.min_lon = bbox.min_lon.min(*lon);
+        bbox.max_lon = bbox.max_lon.max(*lon);
+    }
+    let index = feature.unwrap_or(0);
+    let text = |key: &str| properties[key].as_str().map(str::to_owned);
+    let ship_types = match &properties["ship_types"] {
+        Value::Null => Vec::new(),
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::Number(n) => n.as_u64().filter(|v| *v < 256).map(|v| (v as u8, v as u8)),
+                Value::Array(pair) if pair.len() == 2 => match (pair[0].as_u64(), pair[1].as_u64()) {
+                    (Some(lo), Some(hi)) if lo <= hi && hi < 256 => Some((lo as u8, hi as u8)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or(ZoneError { feature, reason: "ship_types must list codes or [from, to] ranges (0-255)".into() })?,
+        _ => return refuse(feature, "ship_types must be an array"),
+    };
+    let optional_number = |key: &str| -> Result<Option<f64>, ZoneError> {
+        match &properties[key] {
+            Value::Null => Ok(None),
+            v => number(v, feature, key).map(Some),
+        }
+    };
+    let dwell_minutes = optional_number("dwell_minutes")?;
+    Ok(Zone {
+        id: text("id").unwrap_or_else(|| format!("zone-{index}")),
+        name: text("name").unwrap_or_else(|| format!("zone {index}")),
+        kind: text("kind").unwrap_or_else(|| String::from("other")),
+        filter: ZoneFilter {
+            ship_types,
+            min_length_m: optional_number("min_length_m")?,
+            max_length_m: optional_number("max_length_m")?,
+        },
+        dwell_seconds: dwell_minutes.map(|m| (m * 60.0).round() as i64),
+        polygons,
+        bbox,
+    })
+}
+
+/// Reads zones from GeoJSON text: a FeatureCollection, a Feature, or a bare Polygon or
+/// MultiPolygon. Feature properties used: `id`, `name`, `kind`, `ship_types`, `min_length_m`,
+/// `max_length_m`, `dwell_minutes`.
+pub fn parse_zones(text: &str) -> Result<Vec<Zone>, ZoneError> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| ZoneError { feature: None, reason: format!("not JSON: {e}") })?;
+    match doc["type"].as_str() {
+        Some("FeatureCollection") => {
+            let features = doc["features"]
+                .as_array()
+                .ok_or(ZoneError { feature: None, reason: "a FeatureCollection needs a features array".into() })?;
+            features
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if f["type"] != "Feature" {
+                        return refuse(Some(i), "is not a Feature");
+                    }
+                    zone_from(&f["geometry"], &f["properties"], Some(i))
+                })
+                .collect()
+        }
+        Some("Feature") => Ok(vec![zone_from(&doc["geometry"], &doc["properties"], None)?]),
+        Some("Polygon" | "MultiPolygon") => Ok(vec![zone_from(&doc, &Value::Null, None)?]),
+        Some(other) => refuse(None, format!("GeoJSON type {other} holds no polygons")),
+        None => refuse(None, "not GeoJSON: no \"type\" member"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANCHORAGE: &str = r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"id":"eastern-anchorage","name":"Eastern Anchorage","kind":"anchorage","ship_types":[[80,89],70],"dwell_minutes":30},
+         "geometry":{"type":"Polygon","coordinates":[[[103.90,1.26],[103.96,1.26],[103.96,1.30],[103.90,1.30],[103.90,1.26]],
+                                                    [[103.92,1.27],[103.93,1.27],[103.93,1.28],[103.92,1.28],[103.92,1.27]]]}}]}"#;
+
+    fn at(lat: f64, lon: f64) -> Position {
+        Position::new(lat, lon).unwrap_or_else(|| panic!())
+    }
+
+    #[test]
+    fn reads_properties_and_tests_containment_with_holes() {
+        let zones = parse_zones(ANCHORAGE).unwrap_or_else(|e| panic!("{e}"));
+        let z = &zones[0];
+        assert_eq!((z.id.as_str(), z.kind.as_str(), z.dwell_seconds), ("eastern-anchorage", "anchorage", Some(1800)));
+        assert!(z.contains(&at(1.28, 103.94)));
+        assert!(!z.contains(&at(1.275, 103.925)), "inside the hole");
+        assert!(!z.contains(&at(1.25, 103.94)));
+        assert!(z.is_mooring_area());
+        assert!(z.filter.admits(Some(84), None) && z.filter.admits(Some(70), Some(200.0)));
+        assert!(!z.filter.admits(Some(60), None));
+        assert!(z.filter.admits(None, None), "unknown type is not exempt");
+    }
+
+    #[test]
+    fn invalid_zone_files_are_refused_with_the_reason() {
+        let cases = [
+            ("[1,2]", "no \"type\""),
+            ("{", "not JSON"),
+            (r#"{"type":"Point","coordinates":[1,2]}"#, "holds no polygons"),
+            (
+                r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[0,0],[1,1]]}}]}"#,
+                "feature 0: geometry type LineString",
+            ),
+            (r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0.5]]]}"#, "not closed"),
+            (r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#, "at least 4"),
+            (r#"{"type":"Polygon","coordinates":[[[1.3,103.9],[1.3,104.0],[1.4,104.0],[1.3,103.9]]]}"#, "out of range"),
+            (r#"{"type":"Polygon","coordinates":[[[179,0],[-179,0],[-179,1],[179,0]]]}"#, "antimeridian"),
+        ];
+        for (text, expected) in cases {
+            let err = parse_zones(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+}
