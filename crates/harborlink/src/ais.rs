@@ -19,7 +19,7 @@ pub const LINE_BYTES_MAX: usize = 4_096;
 const READ_CHUNK_BYTES: usize = 1 << 20;
 
 /// Splits a byte stream into lines without growing past [`LINE_BYTES_MAX`].
-struct Lines<R> {
+pub(crate) struct Lines<R> {
     source: R,
     buf: Vec<u8>,
     start: usize,
@@ -27,13 +27,13 @@ struct Lines<R> {
     eof: bool,
 }
 
-enum Line<'a> {
+pub(crate) enum Line<'a> {
     Text(&'a [u8]),
     TooLong,
 }
 
 impl<R: Read> Lines<R> {
-    fn new(source: R) -> Self {
+    pub(crate) fn new(source: R) -> Self {
         Self { source, buf: vec![0; READ_CHUNK_BYTES], start: 0, end: 0, eof: false }
     }
 
@@ -56,7 +56,7 @@ impl<R: Read> Lines<R> {
         Ok(())
     }
 
-    fn next(&mut self) -> io::Result<Option<Line<'_>>> {
+    pub(crate) fn next(&mut self) -> io::Result<Option<Line<'_>>> {
         loop {
             if let Some(pos) = self.buf[self.start..self.end].iter().position(|&b| b == b'\n') {
                 let line_start = self.start;

@@ -44,6 +44,21 @@ pub enum Command {
     /// AIS tools.
     #[command(subcommand)]
     Ais(AisCommand),
+    /// Run the behaviour detectors over a recorded NMEA file; alerts as JSON lines on stdout.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// NMEA file (times from NMEA 4.10 tag blocks `c:`).
+    pub input: PathBuf,
+    /// Zones as GeoJSON polygons (properties: id, name, kind, ship_types, min_length_m,
+    /// max_length_m, dwell_minutes).
+    #[arg(long)]
+    pub zones: Option<PathBuf>,
+    /// Watch list CSV with header `mmsi,imo,name,callsign,reason`.
+    #[arg(long)]
+    pub watchlist: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

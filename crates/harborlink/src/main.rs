@@ -3,6 +3,7 @@
 
 mod admin;
 mod ais;
+mod analyze;
 mod cli;
 mod datadir;
 mod serve;
@@ -43,6 +44,7 @@ async fn main() -> ExitCode {
         Command::User(cmd) => admin::user(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => admin::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Ais(cli::AisCommand::Decode(args)) => ais::decode(&args).map(|()| ExitCode::SUCCESS),
+        Command::Analyze(args) => analyze::analyze(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ mod support;
 
 mod access;
 mod ais_decode;
+mod analyze;
 mod api;
 mod cli;
 mod contract;

@@ -1,0 +1,125 @@
+//! `harborlink analyze` over generated traffic with known events.
+
+use std::process::Command;
+
+use hl_ais::encode::{SentenceOptions, to_sentences};
+use hl_ais::{AisMessage, AisText, Header, PositionReport, StaticAndVoyage, Turn};
+
+use crate::support::BIN;
+
+const T0: i64 = 1_763_900_000;
+
+fn position(mmsi: u32, lat: f64, lon: f64, speed: f64) -> AisMessage {
+    AisMessage::Position(PositionReport {
+        header: Header { message_type: 1, repeat: 0, mmsi },
+        status: 0,
+        turn: Turn::NotAvailable,
+        speed: Some(speed),
+        accuracy: true,
+        lon: Some(lon),
+        lat: Some(lat),
+        course: Some(90.0),
+        heading: Some(90),
+        second: 0,
+        maneuver: 0,
+        raim: false,
+        radio: 0,
+    })
+}
+
+fn lines(message: &AisMessage, time: i64) -> Vec<String> {
+    to_sentences(message, &SentenceOptions { source: Some("test-rx"), time: Some(time), ..SentenceOptions::default() })
+}
+
+#[test]
+fn reports_zone_gap_watchlist_and_invalid_mmsi_events_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut nmea = Vec::new();
+    // Ship 563808000 steams east at 10 kn through a restricted box, reporting every 10 s, then
+    // goes silent for 40 minutes and reappears further along.
+    let speed_deg_per_s = 10.0 * 1852.0 / 3600.0 / 111_320.0;
+    for i in 0..360 {
+        let t = T0 + i * 10;
+        nmea.extend(lines(&position(563_808_000, 1.21, 103.78 + speed_deg_per_s * (i * 10) as f64, 10.0), t));
+    }
+    let back = T0 + 3_600 + 2_400;
+    for i in 0..10 {
+        let t = back + i * 10;
+        nmea.extend(lines(&position(563_808_000, 1.21, 103.78 + speed_deg_per_s * (t - T0) as f64, 10.0), t));
+    }
+    // A watch-listed name, and an MMSI that fits no format.
+    let watched = AisMessage::StaticAndVoyage(StaticAndVoyage {
+        header: Header { message_type: 5, repeat: 0, mmsi: 533_111_222 },
+        shipname: AisText::from_str_lossy("OCEAN PRIDE"),
+        callsign: AisText::from_str_lossy("9MAB1"),
+        ..StaticAndVoyage::default()
+    });
+    nmea.extend(lines(&watched, T0 + 5));
+    nmea.extend(lines(&position(123_456_789, 1.3, 103.9, 5.0), T0 + 7));
+    let file = dir.path().join("traffic.nmea");
+    std::fs::write(&file, nmea.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+    let zones = dir.path().join("zones.geojson");
+    std::fs::write(
+        &zones,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature",
+            "properties":{"id":"tss-east","name":"TSS East","kind":"restricted","dwell_minutes":3},
+            "geometry":{"type":"Polygon","coordinates":[[[103.80,1.20],[103.82,1.20],[103.82,1.22],[103.80,1.22],[103.80,1.20]]]}}]}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let watchlist = dir.path().join("watch.csv");
+    std::fs::write(&watchlist, "mmsi,imo,name,callsign,reason\n,,Ocean Pride,,sanctions list\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let out = Command::new(BIN)
+        .arg("analyze")
+        .arg(&file)
+        .arg("--zones")
+        .arg(&zones)
+        .arg("--watchlist")
+        .arg(&watchlist)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let kinds: Vec<&str> = alerts.iter().filter_map(|a| a["kind"].as_str()).collect();
+    for expected in ["zone_entry", "zone_dwell", "zone_exit", "ais_gap", "watchlist_hit", "invalid_mmsi"] {
+        assert!(kinds.contains(&expected), "{expected} missing from {kinds:?}");
+    }
+    for a in &alerts {
+        for field in ["kind", "mmsi", "mmsi_2", "start", "end", "lat", "lon", "severity", "detail"] {
+            assert!(a.get(field).is_some(), "{field} missing from {a}");
+        }
+        assert!(a["start"].as_str().is_some_and(|s| s.ends_with('Z') && s.starts_with("2025-")), "{a}");
+    }
+    let gap = alerts.iter().find(|a| a["kind"] == "ais_gap").unwrap_or_else(|| panic!());
+    assert_eq!(gap["mmsi"], 563_808_000);
+    assert_eq!(gap["start"], "2025-11-23T13:13:10Z", "the last report before the silence");
+    assert_eq!(gap["end"], "2025-11-23T13:53:20Z", "the first report after it");
+    let entry = alerts.iter().find(|a| a["kind"] == "zone_entry").unwrap_or_else(|| panic!());
+    assert_eq!((entry["zone"].as_str(), entry["severity"].as_str()), (Some("tss-east"), Some("high")));
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("1 zones") && summary.contains("1 watch-list entries"), "{summary}");
+}
+
+#[test]
+fn invalid_zone_files_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("empty.nmea");
+    std::fs::write(&file, "").unwrap_or_else(|e| panic!("{e}"));
+    let zones = dir.path().join("zones.geojson");
+    std::fs::write(&zones, r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0.5]]]}"#)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(BIN)
+        .arg("analyze")
+        .arg(&file)
+        .arg("--zones")
+        .arg(&zones)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a valid zone file") && err.contains("not closed"), "{err}");
+}
