@@ -36,11 +36,11 @@ fn ais_crate(lines: &[&[u8]]) -> usize {
     let mut parser = ais::AisParser::new();
     let mut decoded = 0;
     for line in lines {
-        if let Ok(ais::AisFragments::Complete(sentence)) = parser.parse(line, true) {
-            if sentence.message.is_some() {
-                black_box(&sentence);
-                decoded += 1;
-            }
+        if let Ok(ais::AisFragments::Complete(sentence)) = parser.parse(line, true)
+            && sentence.message.is_some()
+        {
+            black_box(&sentence);
+            decoded += 1;
         }
     }
     decoded

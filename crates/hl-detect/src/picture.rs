@@ -408,46 +408,47 @@ impl Picture {
                 }
                 (true, Some(at)) => {
                     let (_, entered, reported) = &mut vessel.inside[at];
-                    if let Some(limit) = zone.dwell_seconds {
-                        if !*reported && report.time - *entered >= limit {
-                            *reported = true;
-                            let mut a = alert(
-                                AlertKind::ZoneDwell,
-                                report.mmsi,
-                                *entered,
-                                report.time,
-                                &report.position,
-                                if zone.kind == "restricted" { Severity::High } else { Severity::Medium },
-                                format!(
-                                    "inside {} `{}` for {} min (limit {} min)",
-                                    zone.kind,
-                                    zone.name,
-                                    (report.time - *entered) / 60,
-                                    limit / 60
-                                ),
-                            );
-                            a.zone = Some(zone.id.clone());
-                            alerts.push(a);
-                        }
+                    if let Some(limit) = zone.dwell_seconds
+                        && !*reported
+                        && report.time - *entered >= limit
+                    {
+                        *reported = true;
+                        let mut a = alert(
+                            AlertKind::ZoneDwell,
+                            report.mmsi,
+                            *entered,
+                            report.time,
+                            &report.position,
+                            if zone.kind == "restricted" { Severity::High } else { Severity::Medium },
+                            format!(
+                                "inside {} `{}` for {} min (limit {} min)",
+                                zone.kind,
+                                zone.name,
+                                (report.time - *entered) / 60,
+                                limit / 60
+                            ),
+                        );
+                        a.zone = Some(zone.id.clone());
+                        alerts.push(a);
                     }
                 }
                 (false, None) => {}
             }
         }
         // Watch list, on the MMSI.
-        if !vessel.watch_reported {
-            if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None) {
-                vessel.watch_reported = true;
-                alerts.push(alert(
-                    AlertKind::WatchlistHit,
-                    report.mmsi,
-                    report.time,
-                    report.time,
-                    &report.position,
-                    Severity::High,
-                    format!("watch-listed by {on}: {}", entry.reason),
-                ));
-            }
+        if !vessel.watch_reported
+            && let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None)
+        {
+            vessel.watch_reported = true;
+            alerts.push(alert(
+                AlertKind::WatchlistHit,
+                report.mmsi,
+                report.time,
+                report.time,
+                &report.position,
+                Severity::High,
+                format!("watch-listed by {on}: {}", entry.reason),
+            ));
         }
         vessel.last = Some(fix);
         vessel.last_heard = report.time;
