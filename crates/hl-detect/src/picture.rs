@@ -32,6 +32,18 @@ pub struct DetectorConfig {
     pub identity_repeats_min: u32,
     /// ...making up at least this share of the updates since the last change.
     pub identity_share_min: f64,
+    /// Loitering (GFW): slower than this, in knots...
+    pub loiter_speed_kn: f64,
+    /// ...for at least this long, outside anchorages and berths.
+    pub loiter_seconds_min: i64,
+    /// Encounter (GFW): two vessels within this distance...
+    pub encounter_distance_m: f64,
+    /// ...both slower than this...
+    pub encounter_speed_kn: f64,
+    /// ...for at least this long, outside anchorages and berths.
+    pub encounter_seconds_min: i64,
+    /// Encounters of the same pair less than this apart are one.
+    pub encounter_merge_seconds: i64,
 }
 
 impl Default for DetectorConfig {
@@ -47,6 +59,12 @@ impl Default for DetectorConfig {
             drift_seconds_min: 300,
             identity_repeats_min: 3,
             identity_share_min: 0.9,
+            loiter_speed_kn: 2.0,
+            loiter_seconds_min: 2 * 3_600,
+            encounter_distance_m: 500.0,
+            encounter_speed_kn: 2.0,
+            encounter_seconds_min: 2 * 3_600,
+            encounter_merge_seconds: 4 * 3_600,
         }
     }
 }
@@ -166,6 +184,30 @@ struct DriftEpisode {
 /// Reports kept to judge "was transmitting" before a gap.
 const RECENT_TIMES_MAX: usize = 16;
 
+/// A slow spell of one vessel (loitering candidate).
+#[derive(Debug, Clone, Copy)]
+struct SlowSpell {
+    start: i64,
+    last: i64,
+    position: Position,
+    speed_sum: f64,
+    reports: u32,
+}
+
+/// Two vessels close together and slow: (start, last time seen together, position).
+#[derive(Debug, Clone, Copy)]
+struct Rendezvous {
+    start: i64,
+    last: i64,
+    position: Position,
+    reported: bool,
+}
+
+/// Grid cell of about 0.01° (1.1 km): neighbours within 500 m are in the same or an adjacent cell.
+fn cell(p: &Position) -> (i32, i32) {
+    ((p.lat() * 100.0).floor() as i32, (p.lon() * 100.0).floor() as i32)
+}
+
 #[derive(Debug, Default)]
 struct Vessel {
     last: Option<Fix>,
@@ -185,6 +227,9 @@ struct Vessel {
     imo: IdentityField<u32>,
     ship_type: Option<u8>,
     length_m: Option<f64>,
+    slow: Option<SlowSpell>,
+    /// The grid cell this vessel occupies in the slow-vessel index, if any.
+    slow_cell: Option<(i32, i32)>,
 }
 
 /// Every vessel's state and every detector.
@@ -193,6 +238,10 @@ pub struct Picture {
     zones: Vec<Zone>,
     watchlist: Watchlist,
     vessels: HashMap<u32, Vessel>,
+    /// Slow vessels outside mooring areas by grid cell: (mmsi, time, position).
+    slow_cells: HashMap<(i32, i32), Vec<(u32, i64, Position)>>,
+    /// Pairs (lower MMSI first) seen close together and slow.
+    pairs: HashMap<(u32, u32), Rendezvous>,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
@@ -234,7 +283,16 @@ fn alert(kind: AlertKind, mmsi: u32, start: i64, end: i64, at: &Position, severi
 
 impl Picture {
     pub fn new(config: DetectorConfig, zones: Vec<Zone>, watchlist: Watchlist) -> Self {
-        Self { config, zones, watchlist, vessels: HashMap::new(), skipped_repeats: 0, skipped_out_of_order: 0 }
+        Self {
+            config,
+            zones,
+            watchlist,
+            vessels: HashMap::new(),
+            slow_cells: HashMap::new(),
+            pairs: HashMap::new(),
+            skipped_repeats: 0,
+            skipped_out_of_order: 0,
+        }
     }
 
     /// Vessels with any state.
@@ -450,12 +508,131 @@ impl Picture {
                 format!("watch-listed by {on}: {}", entry.reason),
             ));
         }
+        // Loitering: slow for long outside anchorages and berths.
+        let in_mooring_area = self.zones.iter().any(|z| z.is_mooring_area() && z.contains(&report.position));
+        let slow = report.speed.is_some_and(|s| s < config.loiter_speed_kn) && !in_mooring_area;
+        match (slow, vessel.slow.as_mut()) {
+            (true, Some(spell)) => {
+                spell.last = report.time;
+                spell.speed_sum += report.speed.unwrap_or(0.0);
+                spell.reports += 1;
+            }
+            (true, None) => {
+                vessel.slow = Some(SlowSpell {
+                    start: report.time,
+                    last: report.time,
+                    position: report.position,
+                    speed_sum: report.speed.unwrap_or(0.0),
+                    reports: 1,
+                });
+            }
+            (false, Some(_)) => {
+                if let Some(spell) = vessel.slow.take() {
+                    alerts.extend(close_loitering(report.mmsi, &spell, &config));
+                }
+            }
+            (false, None) => {}
+        }
         vessel.last = Some(fix);
         vessel.last_heard = report.time;
+        let slow_now = report.speed.is_some_and(|s| s < config.encounter_speed_kn) && !in_mooring_area;
+        alerts.extend(self.track_encounters(report, slow_now));
+        let Some(vessel) = self.vessels.get_mut(&report.mmsi) else { return alerts };
         if vessel.recent.len() == RECENT_TIMES_MAX {
             vessel.recent.pop_front();
         }
         vessel.recent.push_back(report.time);
+        alerts
+    }
+
+    /// Updates the slow-vessel grid with this report and the pairs it makes; returns the
+    /// encounters that reached the minimum duration or ended.
+    fn track_encounters(&mut self, report: &PositionReport, slow: bool) -> Vec<Alert> {
+        let config = &self.config;
+        let home = cell(&report.position);
+        // Leave the vessel's old cell entry behind (it is refreshed below if still slow).
+        let previous = self.vessels.get_mut(&report.mmsi).and_then(|v| v.slow_cell.take());
+        if let Some(old) = previous {
+            if let Some(entries) = self.slow_cells.get_mut(&old) {
+                entries.retain(|(mmsi, _, _)| *mmsi != report.mmsi);
+                if entries.is_empty() {
+                    self.slow_cells.remove(&old);
+                }
+            }
+        }
+        let mut alerts = Vec::new();
+        let mut near = Vec::new();
+        if slow {
+            for dlat in -1..=1 {
+                for dlon in -1..=1 {
+                    let Some(entries) = self.slow_cells.get(&(home.0 + dlat, home.1 + dlon)) else { continue };
+                    for &(other, seen, position) in entries {
+                        // The other vessel's report must be recent to count as "together".
+                        if report.time - seen <= 600
+                            && position.distance_m(&report.position) <= config.encounter_distance_m
+                        {
+                            near.push(other);
+                        }
+                    }
+                }
+            }
+            self.slow_cells.entry(home).or_default().push((report.mmsi, report.time, report.position));
+            if let Some(v) = self.vessels.get_mut(&report.mmsi) {
+                v.slow_cell = Some(home);
+            }
+        }
+        for other in &near {
+            let key = (report.mmsi.min(*other), report.mmsi.max(*other));
+            let pair = self.pairs.entry(key).or_insert(Rendezvous {
+                start: report.time,
+                last: report.time,
+                position: report.position,
+                reported: false,
+            });
+            if report.time - pair.last > config.encounter_merge_seconds {
+                *pair =
+                    Rendezvous { start: report.time, last: report.time, position: report.position, reported: false };
+            }
+            pair.last = report.time;
+        }
+        // Pairs with this vessel that are no longer together end; long ones are reported.
+        let ended: Vec<(u32, u32)> = self
+            .pairs
+            .iter()
+            .filter(|((a, b), p)| {
+                (*a == report.mmsi || *b == report.mmsi)
+                    && !near.contains(if *a == report.mmsi { b } else { a })
+                    && report.time - p.last > config.encounter_merge_seconds
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for key in ended {
+            self.pairs.remove(&key);
+        }
+        for ((a, b), pair) in self.pairs.iter_mut() {
+            if (*a == report.mmsi || *b == report.mmsi)
+                && !pair.reported
+                && pair.last - pair.start >= config.encounter_seconds_min
+            {
+                pair.reported = true;
+                let mut found = alert(
+                    AlertKind::Encounter,
+                    *a,
+                    pair.start,
+                    pair.last,
+                    &pair.position,
+                    Severity::High,
+                    format!(
+                        "within {:.0} m of {b:09} at under {:.0} kn for {} min outside anchorages (possible ship-to-ship transfer)",
+                        config.encounter_distance_m,
+                        config.encounter_speed_kn,
+                        (pair.last - pair.start) / 60
+                    ),
+                );
+                found.mmsi_2 = Some(*b);
+                alerts.push(found);
+            }
+        }
         alerts
     }
 
@@ -529,6 +706,9 @@ impl Picture {
             if let Some(done) = vessel.drift.take() {
                 alerts.extend(close_drift(mmsi, &done, &config));
             }
+            if let Some(spell) = vessel.slow.take() {
+                alerts.extend(close_loitering(mmsi, &spell, &config));
+            }
             let Some(last) = vessel.last else { continue };
             let silence = now - last.time;
             let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
@@ -551,6 +731,26 @@ impl Picture {
         }
         alerts
     }
+}
+
+fn close_loitering(mmsi: u32, spell: &SlowSpell, config: &DetectorConfig) -> Option<Alert> {
+    (spell.last - spell.start >= config.loiter_seconds_min).then(|| {
+        alert(
+            AlertKind::Loitering,
+            mmsi,
+            spell.start,
+            spell.last,
+            &spell.position,
+            Severity::Medium,
+            format!(
+                "averaged {:.1} kn for {} min outside anchorages and berths (limit {:.0} kn for {} min)",
+                spell.speed_sum / f64::from(spell.reports.max(1)),
+                (spell.last - spell.start) / 60,
+                config.loiter_speed_kn,
+                config.loiter_seconds_min / 60
+            ),
+        )
+    })
 }
 
 fn close_drift(mmsi: u32, episode: &DriftEpisode, config: &DetectorConfig) -> Option<Alert> {

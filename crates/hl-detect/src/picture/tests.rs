@@ -202,3 +202,46 @@ fn repeats_and_out_of_order_reports_are_skipped_and_counted() {
     assert!(p.observe_position(&report(SHIP, T0 - 60, at(2.0, 104.0), 5.0)).is_empty(), "no jump from an old report");
     assert_eq!((p.skipped_repeats, p.skipped_out_of_order), (1, 1));
 }
+
+#[test]
+fn loitering_outside_anchorages_but_not_inside() {
+    let anchorage = Zone::rectangle("anch", "anchorage", 1.25, 103.95, 1.27, 103.97);
+    let mut p = picture(vec![anchorage]);
+    // Three hours at 0.5 kn in open water, then under way: one loitering episode.
+    let mut alerts = steam(&mut p, SHIP, at(1.10, 104.20), T0, T0 + 3 * 3_600, 60, 0.5);
+    let drifted = at(1.10, 104.20).destination(90.0, 0.5 * NAUTICAL_MILE_M * 3.0);
+    alerts.extend(steam(&mut p, SHIP, drifted, T0 + 3 * 3_600 + 60, T0 + 3 * 3_600 + 600, 10, 12.0));
+    assert_eq!(kinds(&alerts), [AlertKind::Loitering]);
+    assert!(alerts[0].end - alerts[0].start >= 3 * 3_600 - 60);
+    // The same inside the anchorage: nothing.
+    let mut p = picture(vec![Zone::rectangle("anch", "anchorage", 1.25, 103.95, 1.27, 103.97)]);
+    let mut alerts = steam(&mut p, SHIP, at(1.26, 103.96), T0, T0 + 3 * 3_600, 60, 0.5);
+    alerts.extend(p.finish(T0 + 3 * 3_600 + 60));
+    assert!(!kinds(&alerts).contains(&AlertKind::Loitering), "{alerts:?}");
+}
+
+#[test]
+fn two_slow_vessels_side_by_side_for_hours_are_one_encounter() {
+    let other = 477_123_456;
+    let mut p = picture(vec![]);
+    let mut alerts = Vec::new();
+    for i in 0..(3 * 60) {
+        let t = T0 + i * 60;
+        alerts.extend(p.observe_position(&report(SHIP, t, at(1.10, 104.20), 0.5)));
+        alerts.extend(p.observe_position(&report(other, t + 5, at(1.1015, 104.2010), 0.5)));
+    }
+    let encounters: Vec<&Alert> = alerts.iter().filter(|a| a.kind == AlertKind::Encounter).collect();
+    assert_eq!(encounters.len(), 1, "{alerts:?}");
+    let e = encounters[0];
+    assert_eq!((e.mmsi.min(e.mmsi_2.unwrap_or(0)), e.mmsi.max(e.mmsi_2.unwrap_or(0))), (other, SHIP));
+    assert!(e.end - e.start >= 2 * 3_600);
+    // Two slow vessels 5 km apart: none.
+    let mut p = picture(vec![]);
+    let mut alerts = Vec::new();
+    for i in 0..(3 * 60) {
+        let t = T0 + i * 60;
+        alerts.extend(p.observe_position(&report(SHIP, t, at(1.10, 104.20), 0.5)));
+        alerts.extend(p.observe_position(&report(other, t + 5, at(1.145, 104.20), 0.5)));
+    }
+    assert!(!kinds(&alerts).contains(&AlertKind::Encounter));
+}
