@@ -203,6 +203,9 @@ struct Rendezvous {
     reported: bool,
 }
 
+/// A slow vessel in the grid: (mmsi, time, position).
+type SlowEntry = (u32, i64, Position);
+
 /// Grid cell of about 0.01° (1.1 km): neighbours within 500 m are in the same or an adjacent cell.
 fn cell(p: &Position) -> (i32, i32) {
     ((p.lat() * 100.0).floor() as i32, (p.lon() * 100.0).floor() as i32)
@@ -239,7 +242,7 @@ pub struct Picture {
     watchlist: Watchlist,
     vessels: HashMap<u32, Vessel>,
     /// Slow vessels outside mooring areas by grid cell: (mmsi, time, position).
-    slow_cells: HashMap<(i32, i32), Vec<(u32, i64, Position)>>,
+    slow_cells: HashMap<(i32, i32), Vec<SlowEntry>>,
     /// Pairs (lower MMSI first) seen close together and slow.
     pairs: HashMap<(u32, u32), Rendezvous>,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
@@ -552,12 +555,12 @@ impl Picture {
         let home = cell(&report.position);
         // Leave the vessel's old cell entry behind (it is refreshed below if still slow).
         let previous = self.vessels.get_mut(&report.mmsi).and_then(|v| v.slow_cell.take());
-        if let Some(old) = previous {
-            if let Some(entries) = self.slow_cells.get_mut(&old) {
-                entries.retain(|(mmsi, _, _)| *mmsi != report.mmsi);
-                if entries.is_empty() {
-                    self.slow_cells.remove(&old);
-                }
+        if let Some(old) = previous
+            && let Some(entries) = self.slow_cells.get_mut(&old)
+        {
+            entries.retain(|(mmsi, _, _)| *mmsi != report.mmsi);
+            if entries.is_empty() {
+                self.slow_cells.remove(&old);
             }
         }
         let mut alerts = Vec::new();
