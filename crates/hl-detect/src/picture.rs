@@ -44,6 +44,10 @@ pub struct DetectorConfig {
     pub encounter_seconds_min: i64,
     /// Encounters of the same pair less than this apart are one.
     pub encounter_merge_seconds: i64,
+    /// Duplicate MMSI: this many impossible jumps...
+    pub duplicate_jumps_min: usize,
+    /// ...within this many seconds mean two transmitters share the MMSI.
+    pub duplicate_window_seconds: i64,
 }
 
 impl Default for DetectorConfig {
@@ -65,6 +69,8 @@ impl Default for DetectorConfig {
             encounter_speed_kn: 2.0,
             encounter_seconds_min: 2 * 3_600,
             encounter_merge_seconds: 4 * 3_600,
+            duplicate_jumps_min: 3,
+            duplicate_window_seconds: 600,
         }
     }
 }
@@ -233,6 +239,11 @@ struct Vessel {
     slow: Option<SlowSpell>,
     /// The grid cell this vessel occupies in the slow-vessel index, if any.
     slow_cell: Option<(i32, i32)>,
+    /// Times of recent impossible jumps.
+    jumps: VecDeque<i64>,
+    /// Until when this MMSI counts as shared by two transmitters (jumps are then not reported
+    /// one by one).
+    duplicate_until: i64,
 }
 
 /// Every vessel's state and every detector.
@@ -381,20 +392,45 @@ impl Picture {
             let dt = report.time - from.time;
             let implied_kn = if dt > 0 { distance / dt as f64 * 3_600.0 / NAUTICAL_MILE_M } else { f64::INFINITY };
             if distance > config.jump_distance_min_m && implied_kn > config.jump_speed_kn {
-                alerts.push(alert(
-                    AlertKind::PositionJump,
-                    report.mmsi,
-                    from.time,
-                    report.time,
-                    &report.position,
-                    if near_zone { Severity::High } else { Severity::Medium },
-                    format!(
-                        "moved {:.1} km in {dt} s (implied {:.0} kn, limit {:.0} kn)",
-                        distance / 1_000.0,
-                        implied_kn.min(99_999.0),
-                        config.jump_speed_kn
-                    ),
-                ));
+                vessel.jumps.retain(|&t| report.time - t <= config.duplicate_window_seconds);
+                vessel.jumps.push_back(report.time);
+                let severity = if near_zone { Severity::High } else { Severity::Medium };
+                if report.time <= vessel.duplicate_until {
+                    // Already reported as shared; keep the window open while jumps continue.
+                    vessel.duplicate_until = report.time + config.duplicate_window_seconds;
+                } else if vessel.jumps.len() >= config.duplicate_jumps_min {
+                    vessel.duplicate_until = report.time + config.duplicate_window_seconds;
+                    let first = vessel.jumps.front().copied().unwrap_or(report.time);
+                    alerts.push(alert(
+                        AlertKind::DuplicateMmsi,
+                        report.mmsi,
+                        first,
+                        report.time,
+                        &report.position,
+                        severity,
+                        format!(
+                            "{} impossible jumps in {} s: two transmitters appear to use this MMSI, {:.1} km apart",
+                            vessel.jumps.len(),
+                            report.time - first,
+                            distance / 1_000.0
+                        ),
+                    ));
+                } else {
+                    alerts.push(alert(
+                        AlertKind::PositionJump,
+                        report.mmsi,
+                        from.time,
+                        report.time,
+                        &report.position,
+                        severity,
+                        format!(
+                            "moved {:.1} km in {dt} s (implied {:.0} kn, limit {:.0} kn)",
+                            distance / 1_000.0,
+                            implied_kn.min(99_999.0),
+                            config.jump_speed_kn
+                        ),
+                    ));
+                }
                 vessel.jumped_to = Some(fix);
                 vessel.last_heard = report.time;
                 return alerts;

@@ -245,3 +245,19 @@ fn two_slow_vessels_side_by_side_for_hours_are_one_encounter() {
     }
     assert!(!kinds(&alerts).contains(&AlertKind::Encounter));
 }
+
+#[test]
+fn one_mmsi_in_two_places_is_a_duplicate_not_a_stream_of_jumps() {
+    let mut p = picture(vec![]);
+    let mut alerts = Vec::new();
+    // Two transmitters 60 km apart, alternating every 10 s for 20 minutes.
+    for i in 0..120 {
+        let t = T0 + i * 10;
+        let where_ = if i % 2 == 0 { at(1.0, 104.0) } else { at(1.5, 104.2) };
+        alerts.extend(p.observe_position(&report(SHIP, t, where_, 0.0)));
+    }
+    let jumps = alerts.iter().filter(|a| a.kind == AlertKind::PositionJump).count();
+    let duplicates = alerts.iter().filter(|a| a.kind == AlertKind::DuplicateMmsi).count();
+    assert_eq!(duplicates, 1, "{alerts:?}");
+    assert!(jumps <= 2, "only the first jumps before the pattern is clear: {jumps}");
+}
