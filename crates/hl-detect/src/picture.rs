@@ -256,6 +256,8 @@ pub struct Picture {
     slow_cells: HashMap<(i32, i32), Vec<SlowEntry>>,
     /// Pairs (lower MMSI first) seen close together and slow.
     pairs: HashMap<(u32, u32), Rendezvous>,
+    /// Each vessel's partners in `pairs`, so a report touches only its own pairs.
+    partners: HashMap<u32, Vec<u32>>,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
@@ -304,6 +306,7 @@ impl Picture {
             vessels: HashMap::new(),
             slow_cells: HashMap::new(),
             pairs: HashMap::new(),
+            partners: HashMap::new(),
             skipped_repeats: 0,
             skipped_out_of_order: 0,
         }
@@ -620,43 +623,41 @@ impl Picture {
                 v.slow_cell = Some(home);
             }
         }
-        for other in &near {
-            let key = (report.mmsi.min(*other), report.mmsi.max(*other));
-            let pair = self.pairs.entry(key).or_insert(Rendezvous {
-                start: report.time,
-                last: report.time,
-                position: report.position,
-                reported: false,
-            });
-            if report.time - pair.last > config.encounter_merge_seconds {
-                *pair =
-                    Rendezvous { start: report.time, last: report.time, position: report.position, reported: false };
+        for &other in &near {
+            let key = (report.mmsi.min(other), report.mmsi.max(other));
+            let fresh =
+                Rendezvous { start: report.time, last: report.time, position: report.position, reported: false };
+            match self.pairs.get_mut(&key) {
+                Some(pair) if report.time - pair.last <= config.encounter_merge_seconds => pair.last = report.time,
+                Some(pair) => *pair = fresh,
+                None => {
+                    self.pairs.insert(key, fresh);
+                    self.partners.entry(report.mmsi).or_default().push(other);
+                    self.partners.entry(other).or_default().push(report.mmsi);
+                }
             }
-            pair.last = report.time;
         }
-        // Pairs with this vessel that are no longer together end; long ones are reported.
-        let ended: Vec<(u32, u32)> = self
-            .pairs
-            .iter()
-            .filter(|((a, b), p)| {
-                (*a == report.mmsi || *b == report.mmsi)
-                    && !near.contains(if *a == report.mmsi { b } else { a })
-                    && report.time - p.last > config.encounter_merge_seconds
-            })
-            .map(|(k, _)| *k)
-            .collect();
-        for key in ended {
-            self.pairs.remove(&key);
-        }
-        for ((a, b), pair) in self.pairs.iter_mut() {
-            if (*a == report.mmsi || *b == report.mmsi)
-                && !pair.reported
-                && pair.last - pair.start >= config.encounter_seconds_min
-            {
+        // This vessel's pairs: forget those apart for longer than the merge window, report
+        // those together long enough.
+        let partners = self.partners.get(&report.mmsi).cloned().unwrap_or_default();
+        for other in partners {
+            let key = (report.mmsi.min(other), report.mmsi.max(other));
+            let Some(pair) = self.pairs.get_mut(&key) else { continue };
+            if !near.contains(&other) && report.time - pair.last > config.encounter_merge_seconds {
+                self.pairs.remove(&key);
+                for (a, b) in [(report.mmsi, other), (other, report.mmsi)] {
+                    if let Some(list) = self.partners.get_mut(&a) {
+                        list.retain(|x| *x != b);
+                    }
+                }
+                continue;
+            }
+            if !pair.reported && pair.last - pair.start >= config.encounter_seconds_min {
                 pair.reported = true;
+                let (a, b) = key;
                 let mut found = alert(
                     AlertKind::Encounter,
-                    *a,
+                    a,
                     pair.start,
                     pair.last,
                     &pair.position,
@@ -668,7 +669,7 @@ impl Picture {
                         (pair.last - pair.start) / 60
                     ),
                 );
-                found.mmsi_2 = Some(*b);
+                found.mmsi_2 = Some(b);
                 alerts.push(found);
             }
         }
