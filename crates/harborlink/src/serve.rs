@@ -25,6 +25,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .context("invalid metric buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    describe_metrics();
     let config = ApiConfig {
         body_limit_bytes: settings.body_limit_bytes,
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
@@ -42,6 +43,27 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!("shutting down");
     store.close().await;
     Ok(())
+}
+
+/// Registers every counter at zero with its help text, so dashboards and alerts see them
+/// before the first increment (a store error counter that appears only after the first error
+/// cannot be alerted on).
+fn describe_metrics() {
+    let counters = [
+        ("harborlink_events_appended_total", "Events sealed and committed to the log."),
+        ("harborlink_store_errors_total", "Storage operations that failed."),
+        ("harborlink_auth_failures_total", "Requests refused for missing or invalid credentials."),
+    ];
+    for (name, help) in counters {
+        metrics::describe_counter!(name, help);
+        metrics::counter!(name).absolute(0);
+    }
+    metrics::describe_counter!("harborlink_http_requests_total", "HTTP requests by method, route and status.");
+    metrics::describe_histogram!(
+        "harborlink_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency by method and route."
+    );
 }
 
 async fn shutdown_signal() {

@@ -256,6 +256,8 @@ async fn operations_endpoints_and_openapi(backend: Backend) {
         "harborlink_http_requests_total",
         "harborlink_http_request_duration_seconds_bucket",
         "harborlink_events_appended_total",
+        "harborlink_store_errors_total 0",
+        "# HELP harborlink_store_errors_total",
         r#"route="/api/v1/advisories""#,
     ] {
         assert!(metrics.contains(name), "{name} missing from /metrics");
