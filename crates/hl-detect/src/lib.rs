@@ -14,6 +14,6 @@ mod picture;
 mod watchlist;
 
 pub use alert::{Alert, AlertKind, Severity};
-pub use mmsi::{MmsiClass, classify_mmsi};
+pub use mmsi::{MmsiClass, classify_mmsi, flag_of};
 pub use picture::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass};
 pub use watchlist::{Watchlist, WatchlistEntry, WatchlistError};

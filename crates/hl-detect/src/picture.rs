@@ -336,7 +336,7 @@ impl Picture {
                 report.time,
                 &report.position,
                 Severity::Medium,
-                format!("MMSI {:09} fits no ITU-R M.585 format (ship MMSIs start with a MID 201-775)", report.mmsi),
+                format!("MMSI {:09} fits no ITU-R M.585 format or uses an unallocated MID", report.mmsi),
             ));
         }
         if let Some(last) = vessel.last {
