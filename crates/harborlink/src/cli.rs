@@ -85,6 +85,10 @@ pub struct InitArgs {
     /// the public key if absent.
     #[arg(long)]
     pub node_id: Option<String>,
+    /// Database URL to record in the configuration (postgres://...); without it the node uses
+    /// the SQLite file in the data directory.
+    #[arg(long)]
+    pub database: Option<String>,
 }
 
 /// Options every command that opens a node takes.

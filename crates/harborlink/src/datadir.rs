@@ -36,7 +36,7 @@ fn sqlite_url(dir: &Path) -> anyhow::Result<String> {
 }
 
 /// Creates a node in a missing or empty directory.
-pub async fn init(dir: &Path, node_id: Option<&str>) -> anyhow::Result<()> {
+pub async fn init(dir: &Path, node_id: Option<&str>, database: Option<&str>) -> anyhow::Result<()> {
     if !is_vacant(dir)? {
         bail!("{} is not empty: refusing to initialize over existing data", dir.display());
     }
@@ -47,7 +47,8 @@ pub async fn init(dir: &Path, node_id: Option<&str>) -> anyhow::Result<()> {
         None => NodeId::parse(&format!("node-{}", &key.public().to_string()[..12]))?,
     };
     write_new(&dir.join(KEY_FILE), &format!("{}\n", key.to_hex()), 0o600)?;
-    write_new(&dir.join(CONFIG_FILE), &settings::template(node_id.as_str()), 0o644)?;
+    // 0600: the configuration may hold a database URL with its password.
+    write_new(&dir.join(CONFIG_FILE), &settings::template(node_id.as_str(), database), 0o600)?;
     let settings = settings::load(&dir.join(CONFIG_FILE), &Overrides::default())?;
     let url = match &settings.database {
         Some(url) => url.clone(),

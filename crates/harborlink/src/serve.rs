@@ -16,7 +16,9 @@ const LATENCY_BUCKETS_SECS: &[f64] =
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if datadir::is_vacant(&args.node.data_dir)? {
-        datadir::init(&args.node.data_dir, None).await?;
+        // The database given now is recorded in the configuration, so a later start without
+        // the flag opens the same database (never a fresh SQLite file beside it).
+        datadir::init(&args.node.data_dir, None, args.node.database.as_deref()).await?;
     }
     let opened = datadir::open(&args.node, Overrides { listen: args.listen, database: None }).await?;
     let (settings, node) = opened.start();

@@ -63,7 +63,11 @@ pub fn load(config_file: &Path, overrides: &Overrides) -> anyhow::Result<Setting
 }
 
 /// The commented configuration file `init` writes.
-pub fn template(node_id: &str) -> String {
+pub fn template(node_id: &str, database: Option<&str>) -> String {
+    let database = match database {
+        Some(url) => format!("database = \"{}\"", url.replace('\\', "\\\\").replace('"', "\\\"")),
+        None => String::from("# database = \"postgres://harborlink@127.0.0.1/harborlink\""),
+    };
     format!(
         r#"# HarborLink node configuration.
 # Precedence: this file, then HARBORLINK_* environment variables (e.g. HARBORLINK_LISTEN),
@@ -78,7 +82,7 @@ node_id = "{node_id}"
 listen = "{LISTEN_DEFAULT}"
 
 # Database URL. Without it, the node uses the SQLite file harborlink.db in this directory.
-# database = "postgres://harborlink@127.0.0.1/harborlink"
+{database}
 
 # Largest accepted request body, in bytes.
 body_limit_bytes = 1048576

@@ -181,3 +181,35 @@ async fn a_postgres_node_is_chosen_by_flag() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(!node.sqlite_path().exists(), "the PostgreSQL node has no SQLite file");
 }
+
+#[tokio::test]
+async fn serving_an_empty_directory_on_postgres_records_the_database() {
+    let Some(pg) = crate::support::PgDatabase::create().await else { return };
+    let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = root.path().join("node");
+    let dir_text = dir.to_string_lossy().into_owned();
+    let line = serve_line(&["serve", "--data-dir", &dir_text, "--listen", "127.0.0.1:0", "--database", &pg.url], &[]);
+    assert!(line.starts_with("harborlink listening on"), "{line}");
+    let config = std::fs::read_to_string(dir.join("harborlink.toml")).unwrap_or_default();
+    assert!(config.contains(&format!("database = \"{}\"", pg.url)), "{config}");
+    assert!(!dir.join("harborlink.db").exists(), "no SQLite file beside a PostgreSQL node");
+    // A later command without the flag uses the same database.
+    let out = harborlink(&[
+        "org",
+        "add",
+        "--data-dir",
+        &dir_text,
+        "--name",
+        "Port X",
+        "--kind",
+        "port_facility",
+        "--nation",
+        "SG",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!dir.join("harborlink.db").exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(dir.join("harborlink.toml")).map(|m| m.permissions()).unwrap_or_else(|e| panic!("{e}")),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the configuration may hold a password");
+}
