@@ -187,6 +187,9 @@ struct DriftEpisode {
     angle_max: f64,
 }
 
+/// Jump alerts held per vessel at most (more within one window is a duplicate pattern).
+const HELD_JUMPS_MAX: usize = 8;
+
 /// Reports kept to judge "was transmitting" before a gap.
 const RECENT_TIMES_MAX: usize = 16;
 
@@ -244,6 +247,9 @@ struct Vessel {
     /// Until when this MMSI counts as shared by two transmitters (jumps are then not reported
     /// one by one).
     duplicate_until: i64,
+    /// Jump alerts held until the duplicate window has passed without a duplicate pattern:
+    /// a jump cannot be told from the start of a shared MMSI when it happens.
+    held_jumps: Vec<Alert>,
 }
 
 /// Every vessel's state and every detector.
@@ -349,6 +355,7 @@ impl Picture {
                 return alerts;
             }
         }
+        release_held_jumps(vessel, report.time, config.duplicate_window_seconds, &mut alerts);
         let fix = Fix {
             time: report.time,
             position: report.position,
@@ -403,6 +410,8 @@ impl Picture {
                     vessel.duplicate_until = report.time + config.duplicate_window_seconds;
                 } else if vessel.jumps.len() >= config.duplicate_jumps_min {
                     vessel.duplicate_until = report.time + config.duplicate_window_seconds;
+                    // The held jumps were this pattern's beginning, not separate events.
+                    vessel.held_jumps.clear();
                     let first = vessel.jumps.front().copied().unwrap_or(report.time);
                     alerts.push(alert(
                         AlertKind::DuplicateMmsi,
@@ -418,8 +427,8 @@ impl Picture {
                             distance / 1_000.0
                         ),
                     ));
-                } else {
-                    alerts.push(alert(
+                } else if vessel.held_jumps.len() < HELD_JUMPS_MAX {
+                    vessel.held_jumps.push(alert(
                         AlertKind::PositionJump,
                         report.mmsi,
                         from.time,
@@ -743,6 +752,7 @@ impl Picture {
         mmsis.sort_unstable();
         for mmsi in mmsis {
             let Some(vessel) = self.vessels.get_mut(&mmsi) else { continue };
+            release_held_jumps(vessel, i64::MAX, 0, &mut alerts);
             if let Some(done) = vessel.drift.take() {
                 alerts.extend(close_drift(mmsi, &done, &config));
             }
@@ -771,6 +781,17 @@ impl Picture {
         }
         alerts
     }
+}
+
+/// Jump alerts held longer than the duplicate window without a duplicate pattern are released.
+fn release_held_jumps(vessel: &mut Vessel, now: i64, window: i64, alerts: &mut Vec<Alert>) {
+    if vessel.held_jumps.is_empty() || vessel.duplicate_until >= now {
+        return;
+    }
+    let (ready, waiting): (Vec<Alert>, Vec<Alert>) =
+        vessel.held_jumps.drain(..).partition(|a| now.saturating_sub(a.end) > window);
+    alerts.extend(ready);
+    vessel.held_jumps = waiting;
 }
 
 fn close_loitering(mmsi: u32, spell: &SlowSpell, config: &DetectorConfig) -> Option<Alert> {
