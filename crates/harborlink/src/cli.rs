@@ -46,6 +46,40 @@ pub enum Command {
     Ais(AisCommand),
     /// Run the behaviour detectors over a recorded NMEA file; alerts as JSON lines on stdout.
     Analyze(AnalyzeArgs),
+    /// Write reproducible AIS traffic with injected anomalies and their ground truth.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Number of vessels (an eighth of them carry an injected anomaly; encounter partners,
+    /// intruders and vessels at anchor come in addition).
+    #[arg(long, default_value_t = 100)]
+    pub vessels: usize,
+    /// Simulated time span: e.g. 6h, 90m, 3600s, 1d.
+    #[arg(long, default_value = "6h")]
+    pub duration: String,
+    /// Seed: the same seed gives the same traffic.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output NMEA file (with NMEA 4.10 tag-block times).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Ground truth as JSON lines (kind, mmsi, mmsi_2, start, end).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Region; only `straits` (Singapore and Malacca Straits) exists.
+    #[arg(long, default_value = "straits")]
+    pub region: String,
+    /// Also write the region's zones (GeoJSON) for `analyze --zones`.
+    #[arg(long)]
+    pub zones_out: Option<PathBuf>,
+    /// Also write the watch list of the injected vessels (CSV) for `analyze --watchlist`.
+    #[arg(long)]
+    pub watchlist_out: Option<PathBuf>,
+    /// Unix time of the first report (default 2026-01-05T00:00:00Z).
+    #[arg(long, default_value_t = 1_767_571_200)]
+    pub start: i64,
 }
 
 #[derive(Args, Debug)]

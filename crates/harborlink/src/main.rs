@@ -8,6 +8,7 @@ mod cli;
 mod datadir;
 mod serve;
 mod settings;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,7 @@ async fn main() -> ExitCode {
         Command::Token(cmd) => admin::token(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Ais(cli::AisCommand::Decode(args)) => ais::decode(&args).map(|()| ExitCode::SUCCESS),
         Command::Analyze(args) => analyze::analyze(&args).map(|()| ExitCode::SUCCESS),
+        Command::Simulate(args) => simulate::simulate(&args).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -11,3 +11,4 @@ mod cli;
 mod contract;
 mod durability;
 mod integrity;
+mod simulate;
