@@ -589,17 +589,18 @@ impl Simulation {
                 }
                 (true, Some(s)) => {
                     let (_, since, reported) = &mut v.inside[s];
-                    if let Some(limit) = zone.dwell_seconds {
-                        if !*reported && t - *since >= limit {
-                            *reported = true;
-                            self.truth.push(Truth {
-                                kind: "zone_dwell",
-                                mmsi: v.mmsi,
-                                mmsi_2: None,
-                                start: *since,
-                                end: t,
-                            });
-                        }
+                    if let Some(limit) = zone.dwell_seconds
+                        && !*reported
+                        && t - *since >= limit
+                    {
+                        *reported = true;
+                        self.truth.push(Truth {
+                            kind: "zone_dwell",
+                            mmsi: v.mmsi,
+                            mmsi_2: None,
+                            start: *since,
+                            end: t,
+                        });
                     }
                 }
                 (false, None) => {}
