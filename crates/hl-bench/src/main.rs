@@ -60,6 +60,14 @@ enum Bench {
         #[arg(long, default_value = "target/peers/venv/bin/python")]
         python: String,
     },
+    /// Memory of the live picture: resident memory per tracked vessel.
+    Vessels {
+        #[arg(long, default_value_t = 500_000)]
+        count: usize,
+        /// Position reports per vessel (latest state only is kept; history is not built yet).
+        #[arg(long, default_value_t = 3)]
+        reports: usize,
+    },
     /// Authenticated read latency under concurrent load.
     Read {
         /// Path to the release `harborlink` binary.
@@ -227,11 +235,69 @@ async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<
     Ok(())
 }
 
+/// Resident set size of this process, bytes (Linux /proc).
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map_or(0, |pages| pages * 4096)
+}
+
+fn vessels_bench(count: usize, reports: usize) -> anyhow::Result<()> {
+    use hl_detect::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass, Watchlist};
+    let before = rss_bytes();
+    let mut picture = Picture::new(DetectorConfig::default(), Vec::new(), Watchlist::default());
+    let t0 = 1_767_571_200;
+    let started = Instant::now();
+    for r in 0..reports {
+        for i in 0..count {
+            let mmsi = 563_000_000 + i as u32;
+            // Spread over a 10° x 10° box, each vessel on its own short track.
+            let lat = -5.0 + (i % 1000) as f64 * 0.01 + r as f64 * 1e-4;
+            let lon = 100.0 + (i / 1000) as f64 * 0.02;
+            let Some(position) = hl_geo::Position::new(lat, lon) else { continue };
+            if r == 0 {
+                picture.observe_static(&StaticReport {
+                    mmsi,
+                    time: t0,
+                    name: Some(format!("VESSEL {i}")),
+                    callsign: Some(format!("9V{i}")),
+                    imo: Some(9_000_000 + i as u32),
+                    ship_type: Some(70),
+                    length_m: Some(180.0),
+                });
+            }
+            picture.observe_position(&PositionReport {
+                mmsi,
+                time: t0 + 10 * r as i64,
+                position,
+                speed: Some(12.0),
+                course: Some(0.0),
+                heading: Some(0),
+                class: VesselClass::A,
+                status: Some(0),
+            });
+        }
+    }
+    let after = rss_bytes();
+    let per_vessel = (after.saturating_sub(before)) as f64 / count as f64;
+    println!(
+        "vessels={} reports_each={reports} seconds={:.2} rss_before_mb={:.1} rss_after_mb={:.1} bytes_per_vessel={per_vessel:.0} inline_state_bytes={}",
+        picture.vessels(),
+        started.elapsed().as_secs_f64(),
+        before as f64 / 1e6,
+        after as f64 / 1e6,
+        hl_detect::vessel_state_bytes()
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
         Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
         Bench::Ais { input, sentences, binary, python } => ais_bench::run(&input, sentences, &binary, &python),
+        Bench::Vessels { count, reports } => vessels_bench(count, reports),
     }
 }

@@ -15,5 +15,5 @@ mod watchlist;
 
 pub use alert::{Alert, AlertKind, Severity};
 pub use mmsi::{MmsiClass, classify_mmsi, flag_of};
-pub use picture::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass};
+pub use picture::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass, vessel_state_bytes};
 pub use watchlist::{Watchlist, WatchlistEntry, WatchlistError};

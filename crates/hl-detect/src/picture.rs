@@ -257,7 +257,10 @@ pub struct Picture {
     config: DetectorConfig,
     zones: Vec<Zone>,
     watchlist: Watchlist,
-    vessels: HashMap<u32, Vessel>,
+    /// Vessel states, densely packed (a hash table of full states would hold up to twice their
+    /// size in growth headroom); `index` maps an MMSI to its slot.
+    states: Vec<Vessel>,
+    index: HashMap<u32, u32>,
     /// Slow vessels outside mooring areas by grid cell: (mmsi, time, position).
     slow_cells: HashMap<(i32, i32), Vec<SlowEntry>>,
     /// Pairs (lower MMSI first) seen close together and slow.
@@ -309,7 +312,8 @@ impl Picture {
             config,
             zones,
             watchlist,
-            vessels: HashMap::new(),
+            states: Vec::new(),
+            index: HashMap::new(),
             slow_cells: HashMap::new(),
             pairs: HashMap::new(),
             partners: HashMap::new(),
@@ -318,9 +322,19 @@ impl Picture {
         }
     }
 
+    /// The slot of `mmsi`'s state, created on first sight.
+    fn slot(&mut self, mmsi: u32) -> usize {
+        let next = self.states.len();
+        let slot = *self.index.entry(mmsi).or_insert_with(|| u32::try_from(next).unwrap_or(u32::MAX)) as usize;
+        if slot == next {
+            self.states.push(Vessel::default());
+        }
+        slot
+    }
+
     /// Vessels with any state.
     pub fn vessels(&self) -> usize {
-        self.vessels.len()
+        self.states.len()
     }
 
     fn in_any_zone(&self, p: &Position) -> bool {
@@ -332,7 +346,8 @@ impl Picture {
         let mut alerts = Vec::new();
         let config = self.config.clone();
         let near_zone = self.in_any_zone(&report.position);
-        let vessel = self.vessels.entry(report.mmsi).or_default();
+        let slot = self.slot(report.mmsi);
+        let vessel = &mut self.states[slot];
         if !vessel.invalid_reported && classify_mmsi(report.mmsi) == MmsiClass::Invalid {
             vessel.invalid_reported = true;
             alerts.push(alert(
@@ -588,7 +603,9 @@ impl Picture {
         vessel.last_heard = report.time;
         let slow_now = report.speed.is_some_and(|s| s < config.encounter_speed_kn) && !in_mooring_area;
         alerts.extend(self.track_encounters(report, slow_now));
-        let Some(vessel) = self.vessels.get_mut(&report.mmsi) else { return alerts };
+        let Some(vessel) = self.index.get(&report.mmsi).and_then(|&i| self.states.get_mut(i as usize)) else {
+            return alerts;
+        };
         if vessel.recent.len() == RECENT_TIMES_MAX {
             vessel.recent.pop_front();
         }
@@ -602,7 +619,11 @@ impl Picture {
         let config = &self.config;
         let home = cell(&report.position);
         // Leave the vessel's old cell entry behind (it is refreshed below if still slow).
-        let previous = self.vessels.get_mut(&report.mmsi).and_then(|v| v.slow_cell.take());
+        let previous = self
+            .index
+            .get(&report.mmsi)
+            .and_then(|&i| self.states.get_mut(i as usize))
+            .and_then(|v| v.slow_cell.take());
         if let Some(old) = previous
             && let Some(entries) = self.slow_cells.get_mut(&old)
         {
@@ -628,7 +649,7 @@ impl Picture {
                 }
             }
             self.slow_cells.entry(home).or_default().push((report.mmsi, report.time, report.position));
-            if let Some(v) = self.vessels.get_mut(&report.mmsi) {
+            if let Some(v) = self.index.get(&report.mmsi).and_then(|&i| self.states.get_mut(i as usize)) {
                 v.slow_cell = Some(home);
             }
         }
@@ -689,8 +710,9 @@ impl Picture {
     /// sign.
     pub fn observe_static(&mut self, report: &StaticReport) -> Vec<Alert> {
         let mut alerts = Vec::new();
+        let slot = self.slot(report.mmsi);
         let config = &self.config;
-        let vessel = self.vessels.entry(report.mmsi).or_default();
+        let vessel = &mut self.states[slot];
         if report.ship_type.is_some() {
             vessel.ship_type = report.ship_type;
         }
@@ -748,10 +770,10 @@ impl Picture {
     pub fn finish(&mut self, now: i64) -> Vec<Alert> {
         let mut alerts = Vec::new();
         let config = self.config.clone();
-        let mut mmsis: Vec<u32> = self.vessels.keys().copied().collect();
+        let mut mmsis: Vec<(u32, u32)> = self.index.iter().map(|(m, i)| (*m, *i)).collect();
         mmsis.sort_unstable();
-        for mmsi in mmsis {
-            let Some(vessel) = self.vessels.get_mut(&mmsi) else { continue };
+        for (mmsi, slot) in mmsis {
+            let Some(vessel) = self.states.get_mut(slot as usize) else { continue };
             release_held_jumps(vessel, i64::MAX, 0, &mut alerts);
             if let Some(done) = vessel.drift.take() {
                 alerts.extend(close_drift(mmsi, &done, &config));
@@ -835,3 +857,8 @@ fn close_drift(mmsi: u32, episode: &DriftEpisode, config: &DetectorConfig) -> Op
 
 #[cfg(test)]
 mod tests;
+
+/// Bytes of one vessel's inline state (for the memory benchmark).
+pub fn vessel_state_bytes() -> usize {
+    std::mem::size_of::<Vessel>()
+}
