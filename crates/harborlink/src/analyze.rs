@@ -159,7 +159,8 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let input = File::open(&args.input).with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut lines = Lines::new(input);
     let mut decoder = Decoder::default();
-    let mut picture = Picture::new(DetectorConfig::default(), zones, watchlist);
+    let mut picture =
+        Picture::new(DetectorConfig::default(), zones, watchlist).with_land(hl_geo::Land::natural_earth_50m());
     let stdout = io::stdout().lock();
     let mut out = BufWriter::new(stdout);
     let mut by_kind: BTreeMap<&'static str, u64> = BTreeMap::new();

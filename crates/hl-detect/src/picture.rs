@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use hl_geo::{NAUTICAL_MILE_M, Position, Zone};
+use hl_geo::{Land, NAUTICAL_MILE_M, Position, Zone};
 
 use crate::alert::{Alert, AlertKind, Severity};
 use crate::mmsi::{MmsiClass, classify_mmsi};
@@ -44,6 +44,9 @@ pub struct DetectorConfig {
     pub encounter_seconds_min: i64,
     /// Encounters of the same pair less than this apart are one.
     pub encounter_merge_seconds: i64,
+    /// Position on land: the position and points this far around it must all be on land (the
+    /// 1:50m coastline is accurate to about a kilometre; ships at quays must not count).
+    pub land_margin_m: f64,
     /// Duplicate MMSI: this many impossible jumps...
     pub duplicate_jumps_min: usize,
     /// ...within this many seconds mean two transmitters share the MMSI.
@@ -69,6 +72,7 @@ impl Default for DetectorConfig {
             encounter_speed_kn: 2.0,
             encounter_seconds_min: 2 * 3_600,
             encounter_merge_seconds: 4 * 3_600,
+            land_margin_m: 1_000.0,
             duplicate_jumps_min: 3,
             duplicate_window_seconds: 600,
         }
@@ -247,6 +251,8 @@ struct Vessel {
     /// Until when this MMSI counts as shared by two transmitters (jumps are then not reported
     /// one by one).
     duplicate_until: i64,
+    /// Whether the last position was reported on land (one alert per spell on land).
+    on_land: bool,
     /// Jump alerts held until the duplicate window has passed without a duplicate pattern:
     /// a jump cannot be told from the start of a shared MMSI when it happens.
     held_jumps: Vec<Alert>,
@@ -256,6 +262,8 @@ struct Vessel {
 pub struct Picture {
     config: DetectorConfig,
     zones: Vec<Zone>,
+    /// Land polygons for the position-on-land detector; `None` turns it off.
+    land: Option<&'static Land>,
     watchlist: Watchlist,
     /// Vessel states, densely packed (a hash table of full states would hold up to twice their
     /// size in growth headroom); `index` maps an MMSI to its slot.
@@ -311,6 +319,7 @@ impl Picture {
         Self {
             config,
             zones,
+            land: None,
             watchlist,
             states: Vec::new(),
             index: HashMap::new(),
@@ -320,6 +329,12 @@ impl Picture {
             skipped_repeats: 0,
             skipped_out_of_order: 0,
         }
+    }
+
+    /// Turns on the position-on-land detector with these land polygons.
+    pub fn with_land(mut self, land: &'static Land) -> Self {
+        self.land = Some(land);
+        self
     }
 
     /// The slot of `mmsi`'s state, created on first sight.
@@ -463,6 +478,33 @@ impl Picture {
                 return alerts;
             }
             vessel.jumped_to = None;
+        }
+        // Position on land, well inland of the coastline's accuracy and outside ports and berths.
+        let in_harbour = self.zones.iter().any(|z| matches!(z.kind.as_str(), "port" | "berth" | "anchorage") && z.contains(&report.position));
+        let on_land = !in_harbour
+            && self.land.is_some_and(|land| land.contains_with_margin(&report.position, config.land_margin_m));
+        if on_land && !vessel.on_land {
+            alerts.push(alert(
+                AlertKind::PositionOnLand,
+                report.mmsi,
+                report.time,
+                report.time,
+                &report.position,
+                if near_zone { Severity::High } else { Severity::Medium },
+                format!(
+                    "reported position {:.4}, {:.4} is more than {:.1} km inland (Natural Earth 1:50m land)",
+                    report.position.lat(),
+                    report.position.lon(),
+                    config.land_margin_m / 1_000.0
+                ),
+            ));
+        }
+        vessel.on_land = on_land;
+        if on_land {
+            // An inland position is false: it must not feed loitering, encounters or zones.
+            vessel.last = Some(fix);
+            vessel.last_heard = report.time;
+            return alerts;
         }
         // Drift (AMSA): moving, but not where the bow points.
         let drifting = match (report.speed, report.course, report.heading) {

@@ -4,8 +4,10 @@
 //! Polygon or MultiPolygon geometries, longitude first, WGS 84. A file that is not valid
 //! GeoJSON polygons is refused with the reason and the feature it concerns.
 
+mod land;
 mod zone;
 
+pub use land::Land;
 pub use zone::{Zone, ZoneError, ZoneFilter, parse_zones};
 
 /// Mean Earth radius (IUGG), metres.

@@ -48,6 +48,8 @@ enum Anomaly {
     Rename,
     InvalidMmsi,
     Watchlisted,
+    /// A transponder reporting positions well inland.
+    OnLand,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -143,8 +145,14 @@ impl Simulation {
     pub fn new(config: &SimulationConfig) -> Self {
         let region = Region::straits();
         let intrusion = vec![Position::new(1.172, 103.72).unwrap_or(region.restricted_point), region.restricted_point];
-        let routes =
-            vec![Route::new(region.main_lane.clone()), Route::new(region.ferry_lane.clone()), Route::new(intrusion)];
+        // Inland Malaysia, 35-60 km from the coast: a misconfigured or spoofed transponder.
+        let inland = [(2.30, 102.60), (2.10, 103.10)].iter().filter_map(|&(lat, lon)| Position::new(lat, lon)).collect();
+        let routes = vec![
+            Route::new(region.main_lane.clone()),
+            Route::new(region.ferry_lane.clone()),
+            Route::new(intrusion),
+            Route::new(inland),
+        ];
         let mut rng = Rng::new(config.seed);
         let mut sim = Simulation {
             region,
@@ -191,6 +199,9 @@ impl Simulation {
         }
         for _ in 0..(config.vessels / 10).max(1) {
             sim.add_special(&mut rng, config, false);
+        }
+        for _ in 0..(config.vessels / 50).max(1) {
+            sim.add_inland(&mut rng, config);
         }
         for (index, vessel) in sim.vessels.iter().enumerate() {
             let first = if vessel.ghost_of.is_some() { vessel.window.0 } else { config.start + rng.below(10) as i64 };
@@ -327,6 +338,19 @@ impl Simulation {
             v.speed_kn = 0.0;
             v.anchored_at = Position::new(rng.range(sw.lat(), ne.lat()), rng.range(sw.lon(), ne.lon()));
         }
+        v.window = (config.start, config.start);
+        self.vessels.push(v);
+    }
+
+    fn add_inland(&mut self, rng: &mut Rng, config: &SimulationConfig) {
+        let serial = 85_000 + self.vessels.len();
+        let mut v = self.base_vessel(rng, serial);
+        v.class = Class::A;
+        v.route = Some(3);
+        v.speed_kn = rng.range(6.0, 9.0);
+        v.lateral_m = 0.0;
+        v.start_m = rng.range(0.0, self.routes[3].length_m());
+        v.anomaly = Anomaly::OnLand;
         v.window = (config.start, config.start);
         self.vessels.push(v);
     }
@@ -568,6 +592,9 @@ impl Simulation {
             }
             if v.anomaly == Anomaly::Watchlisted {
                 self.truth.push(Truth { kind: "watchlist_hit", mmsi: v.mmsi, mmsi_2: None, start: t, end: t });
+            }
+            if v.anomaly == Anomaly::OnLand {
+                self.truth.push(Truth { kind: "position_on_land", mmsi: v.mmsi, mmsi_2: None, start: t, end: t });
             }
         }
         if v.gap_open {

@@ -269,3 +269,21 @@ fn one_mmsi_in_two_places_is_a_duplicate_not_a_stream_of_jumps() {
     assert_eq!(duplicates, 1, "{alerts:?}");
     assert_eq!(jumps, 0, "the jumps that began the pattern are not reported on their own");
 }
+
+#[test]
+fn a_position_well_inland_is_reported_once_per_spell() {
+    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth_50m());
+    // Steaming in the Singapore Strait, then a transponder placed inland in Johor.
+    let mut alerts = steam(&mut p, SHIP, at(1.20, 103.80), T0, T0 + 300, 10, 1.0);
+    let inland = |t| PositionReport { speed: Some(0.0), ..report(SHIP, t, at(1.9, 103.4), 0.0) };
+    for i in 0..6 {
+        alerts.extend(p.observe_position(&inland(T0 + 10_000 + i * 60)));
+    }
+    let on_land: Vec<&Alert> = alerts.iter().filter(|a| a.kind == AlertKind::PositionOnLand).collect();
+    assert_eq!(on_land.len(), 1, "{alerts:?}");
+    assert!(on_land[0].detail.contains("inland"));
+    // A ship at a quay, within the coastline's accuracy, is not "on land".
+    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth_50m());
+    let quay = steam(&mut p, 477_000_001, at(1.2653, 103.8200), T0, T0 + 600, 60, 0.0);
+    assert!(!kinds(&quay).contains(&AlertKind::PositionOnLand), "{quay:?}");
+}
