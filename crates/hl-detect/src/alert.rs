@@ -21,6 +21,28 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in the order of the list above.
+    pub const ALL: [AlertKind; 13] = [
+        AlertKind::ZoneEntry,
+        AlertKind::ZoneExit,
+        AlertKind::ZoneDwell,
+        AlertKind::AisGap,
+        AlertKind::Loitering,
+        AlertKind::Encounter,
+        AlertKind::PositionJump,
+        AlertKind::PositionOnLand,
+        AlertKind::DuplicateMmsi,
+        AlertKind::InvalidMmsi,
+        AlertKind::IdentityChange,
+        AlertKind::Drift,
+        AlertKind::WatchlistHit,
+    ];
+
+    /// The kind named `name` (as [`AlertKind::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::ZoneEntry => "zone_entry",
@@ -56,6 +78,13 @@ pub enum Severity {
 }
 
 impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Info, Severity::Low, Severity::Medium, Severity::High];
+
+    /// The severity named `name` (as [`Severity::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -9,11 +9,16 @@
 //! [`DetectorConfig`].
 
 mod alert;
+mod gate;
 mod mmsi;
 mod picture;
 mod watchlist;
 
 pub use alert::{Alert, AlertKind, Severity};
+pub use gate::{Admission, AlertGate, AlertKey, GATE_ENTRIES_MAX};
 pub use mmsi::{MmsiClass, classify_mmsi, flag_of};
-pub use picture::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass, vessel_state_bytes};
+pub use picture::{
+    DetectorConfig, Picture, PositionReport, StaticReport, VesselClass, imo_valid, type_speed_ceiling_kn,
+    vessel_state_bytes,
+};
 pub use watchlist::{Watchlist, WatchlistEntry, WatchlistError};

@@ -47,6 +47,11 @@ pub struct DetectorConfig {
     /// Position on land: the position and points this far around it must all be on land (the
     /// 1:50m coastline is accurate to about a kilometre; ships at quays must not count).
     pub land_margin_m: f64,
+    /// Static data inconsistent with behaviour: a declared type faster than its ceiling (see
+    /// [`type_speed_ceiling_kn`]) for at least this many consecutive reports...
+    pub inconsistent_reports_min: u32,
+    /// ...spanning at least this long.
+    pub inconsistent_seconds_min: i64,
     /// Duplicate MMSI: this many impossible jumps...
     pub duplicate_jumps_min: usize,
     /// ...within this many seconds mean two transmitters share the MMSI.
@@ -73,6 +78,8 @@ impl Default for DetectorConfig {
             encounter_seconds_min: 2 * 3_600,
             encounter_merge_seconds: 4 * 3_600,
             land_margin_m: 1_000.0,
+            inconsistent_reports_min: 3,
+            inconsistent_seconds_min: 300,
             duplicate_jumps_min: 3,
             duplicate_window_seconds: 600,
         }
@@ -197,6 +204,43 @@ const HELD_JUMPS_MAX: usize = 8;
 /// Reports kept to judge "was transmitting" before a gap.
 const RECENT_TIMES_MAX: usize = 16;
 
+/// Sustained speed no vessel of a declared ship-and-cargo type makes, knots. Types without a
+/// ceiling (cargo, passenger, high-speed craft, unknown) are never judged by speed.
+pub fn type_speed_ceiling_kn(ship_type: u8) -> Option<f64> {
+    match ship_type {
+        30 => Some(18.0),      // fishing
+        31 | 32 => Some(16.0), // towing
+        33 => Some(14.0),      // dredging or underwater operations
+        34 => Some(12.0),      // diving operations
+        36 => Some(20.0),      // sailing
+        52 => Some(18.0),      // tug
+        80..=89 => Some(22.0), // tankers
+        _ => None,
+    }
+}
+
+/// The static-data inconsistencies reported, one alert each per vessel.
+#[derive(Debug, Clone, Copy)]
+enum Inconsistency {
+    SpeedForType = 1,
+    Dimensions = 2,
+    ImoCheckDigit = 4,
+}
+
+/// Whether an IMO ship number's seventh digit is its check digit (the first six weighted 7..2,
+/// summed, last digit).
+pub fn imo_valid(imo: u32) -> bool {
+    if !(1_000_000..=9_999_999).contains(&imo) {
+        return false;
+    }
+    let digits: Vec<u32> = imo.to_string().bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = digits[..6].iter().zip((2..=7).rev()).map(|(d, w)| d * w).sum();
+    sum % 10 == digits[6]
+}
+
+/// Longest hull afloat is about 460 m: a declared length beyond it is not a ship's.
+const LENGTH_MAX_M: f64 = 470.0;
+
 /// A slow spell of one vessel (loitering candidate).
 #[derive(Debug, Clone, Copy)]
 struct SlowSpell {
@@ -253,9 +297,16 @@ struct Vessel {
     duplicate_until: i64,
     /// Whether the last position was reported on land (one alert per spell on land).
     on_land: bool,
+    /// Consecutive reports faster than the declared type's ceiling: (count, first time).
+    too_fast: (u32, i64),
+    /// Inconsistencies already reported (bit flags of [`Inconsistency`]).
+    inconsistencies: u8,
     /// Jump alerts held until the duplicate window has passed without a duplicate pattern:
     /// a jump cannot be told from the start of a shared MMSI when it happens.
     held_jumps: Vec<Alert>,
+    /// `last.time` of the silence a live sweep already reported as a gap (0: none), so a sweep
+    /// reports one silence once.
+    gap_swept: i64,
 }
 
 /// Every vessel's state and every detector.
@@ -345,6 +396,70 @@ impl Picture {
             self.states.push(Vessel::default());
         }
         slot
+    }
+
+    /// Replaces the zones (an operator edited them on a live node). Vessels stay inside the zones
+    /// that keep their id, so editing one zone does not re-announce every vessel in the others.
+    pub fn set_zones(&mut self, zones: Vec<Zone>) {
+        let old_ids: Vec<String> = self.zones.iter().map(|z| z.id.clone()).collect();
+        let new_index: HashMap<&str, usize> = zones.iter().enumerate().map(|(i, z)| (z.id.as_str(), i)).collect();
+        for vessel in &mut self.states {
+            vessel.inside.retain_mut(|(zone, _, _)| {
+                match old_ids.get(*zone).and_then(|id| new_index.get(id.as_str())) {
+                    Some(&i) => {
+                        *zone = i;
+                        true
+                    }
+                    None => false,
+                }
+            });
+        }
+        self.zones = zones;
+    }
+
+    /// Replaces the watch list. Vessels already reported stay reported.
+    pub fn set_watchlist(&mut self, watchlist: Watchlist) {
+        self.watchlist = watchlist;
+    }
+
+    /// Reports vessels silent past their gap threshold at `now` without waiting for their next
+    /// report (a live node cannot wait: a vessel that went dark sends nothing more). Each silence
+    /// is reported once; if the vessel comes back, its next report yields the gap again with its
+    /// full length, which the alert gate merges into this one.
+    pub fn sweep(&mut self, now: i64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        let config = &self.config;
+        for (&mmsi, &slot) in &self.index {
+            let Some(vessel) = self.states.get_mut(slot as usize) else { continue };
+            let Some(last) = vessel.last else { continue };
+            if vessel.gap_swept == last.time {
+                continue;
+            }
+            let silence = now - vessel.last_heard.max(last.time);
+            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
+            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
+            if silence as f64 > threshold && before >= config.gap_reports_before_min {
+                vessel.gap_swept = last.time;
+                let near = self.zones.iter().any(|z| z.contains(&last.position));
+                alerts.push(alert(
+                    AlertKind::AisGap,
+                    mmsi,
+                    last.time,
+                    now,
+                    &last.position,
+                    if near { Severity::High } else { Severity::Medium },
+                    format!(
+                        "silent for {} min so far after {before} reports in the previous hour (expected every {:.0} s at {:.1} kn){}",
+                        silence / 60,
+                        expected_interval_s(&last),
+                        last.speed.unwrap_or(0.0),
+                        if near { "; went silent inside a zone" } else { "" }
+                    ),
+                ));
+            }
+        }
+        alerts.sort_by_key(|a| a.mmsi);
+        alerts
     }
 
     /// Vessels with any state.
@@ -480,7 +595,10 @@ impl Picture {
             vessel.jumped_to = None;
         }
         // Position on land, well inland of the coastline's accuracy and outside ports and berths.
-        let in_harbour = self.zones.iter().any(|z| matches!(z.kind.as_str(), "port" | "berth" | "anchorage") && z.contains(&report.position));
+        let in_harbour = self
+            .zones
+            .iter()
+            .any(|z| matches!(z.kind.as_str(), "port" | "berth" | "anchorage") && z.contains(&report.position));
         let on_land = !in_harbour
             && self.land.is_some_and(|land| land.contains_with_margin(&report.position, config.land_margin_m));
         if on_land && !vessel.on_land {
@@ -505,6 +623,40 @@ impl Picture {
             vessel.last = Some(fix);
             vessel.last_heard = report.time;
             return alerts;
+        }
+        // Static data inconsistent with behaviour: faster than the declared type can go.
+        // Reported as an identity anomaly (`identity_change`, the kind list being fixed), with
+        // the inconsistency named in the detail.
+        let ceiling = vessel.ship_type.and_then(type_speed_ceiling_kn);
+        match (ceiling, report.speed) {
+            (Some(max), Some(speed)) if speed > max && speed < 102.2 => {
+                if vessel.too_fast.0 == 0 {
+                    vessel.too_fast.1 = report.time;
+                }
+                vessel.too_fast.0 += 1;
+                let flag = Inconsistency::SpeedForType as u8;
+                if vessel.inconsistencies & flag == 0
+                    && vessel.too_fast.0 >= config.inconsistent_reports_min
+                    && report.time - vessel.too_fast.1 >= config.inconsistent_seconds_min
+                {
+                    vessel.inconsistencies |= flag;
+                    alerts.push(alert(
+                        AlertKind::IdentityChange,
+                        report.mmsi,
+                        vessel.too_fast.1,
+                        report.time,
+                        &report.position,
+                        Severity::Medium,
+                        format!(
+                            "static data inconsistent with behaviour: declared ship type {} but {:.1} kn for {} min (ceiling {max:.0} kn)",
+                            vessel.ship_type.unwrap_or(0),
+                            speed,
+                            (report.time - vessel.too_fast.1) / 60
+                        ),
+                    ));
+                }
+            }
+            _ => vessel.too_fast = (0, 0),
         }
         // Drift (AMSA): moving, but not where the bow points.
         let drifting = match (report.speed, report.course, report.heading) {
@@ -761,6 +913,20 @@ impl Picture {
         if report.length_m.is_some() {
             vessel.length_m = report.length_m;
         }
+        let mut static_findings = Vec::new();
+        if let Some(length) = report.length_m.filter(|l| *l > LENGTH_MAX_M) {
+            if vessel.inconsistencies & Inconsistency::Dimensions as u8 == 0 {
+                vessel.inconsistencies |= Inconsistency::Dimensions as u8;
+                static_findings
+                    .push(format!("static data inconsistent: declared length {length:.0} m exceeds any ship afloat"));
+            }
+        }
+        if let Some(imo) = report.imo.filter(|i| !imo_valid(*i)) {
+            if vessel.inconsistencies & Inconsistency::ImoCheckDigit as u8 == 0 {
+                vessel.inconsistencies |= Inconsistency::ImoCheckDigit as u8;
+                static_findings.push(format!("static data inconsistent: IMO number {imo} fails its check digit"));
+            }
+        }
         let at = vessel.last.map(|f| f.position).or_else(|| Position::new(0.0, 0.0));
         let Some(at) = at else { return alerts };
         let (repeats, share) = (config.identity_repeats_min, config.identity_share_min);
@@ -775,6 +941,17 @@ impl Picture {
             changes.extend(
                 vessel.imo.observe(imo, repeats, share).map(|(o, n)| ("IMO number", o.to_string(), n.to_string())),
             );
+        }
+        for detail in static_findings {
+            alerts.push(alert(
+                AlertKind::IdentityChange,
+                report.mmsi,
+                report.time,
+                report.time,
+                &at,
+                Severity::Medium,
+                detail,
+            ));
         }
         for (field, old, new) in changes {
             alerts.push(alert(

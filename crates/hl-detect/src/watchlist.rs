@@ -77,7 +77,7 @@ impl Watchlist {
             });
         };
         let c_reason = column("reason");
-        let mut list = Self::default();
+        let mut entries = Vec::new();
         for (index, line) in lines {
             let fields = csv_fields(line);
             let get = |c: usize| fields.get(c).map(|f| f.trim()).filter(|f| !f.is_empty());
@@ -101,6 +101,21 @@ impl Watchlist {
             if entry.mmsi.is_none() && entry.imo.is_none() && entry.name.is_none() && entry.callsign.is_none() {
                 return Err(WatchlistError { line: index + 1, reason: "names no mmsi, imo, name or call sign".into() });
             }
+            entries.push(entry);
+        }
+        Ok(Self::from_entries(entries))
+    }
+
+    /// A list of entries (names and call signs are normalized here, so entries from any source
+    /// match as the CSV's do). Entries naming no identifier are ignored.
+    pub fn from_entries(entries: impl IntoIterator<Item = WatchlistEntry>) -> Self {
+        let mut list = Self::default();
+        for mut entry in entries {
+            entry.name = entry.name.as_deref().map(normalize).filter(|n| !n.is_empty());
+            entry.callsign = entry.callsign.as_deref().map(normalize).filter(|c| !c.is_empty());
+            if entry.mmsi.is_none() && entry.imo.is_none() && entry.name.is_none() && entry.callsign.is_none() {
+                continue;
+            }
             let at = list.entries.len();
             if let Some(m) = entry.mmsi {
                 list.by_mmsi.insert(m, at);
@@ -116,7 +131,12 @@ impl Watchlist {
             }
             list.entries.push(entry);
         }
-        Ok(list)
+        list
+    }
+
+    /// The entries, in the order given.
+    pub fn entries(&self) -> &[WatchlistEntry] {
+        &self.entries
     }
 
     pub fn len(&self) -> usize {

@@ -38,7 +38,8 @@ impl Ring {
         if (first.0 - last.0).abs() > 1e-6 || (first.1 - last.1).abs() > 1e-6 {
             return None;
         }
-        let fold = |f: fn(f64, f64) -> f64, init: f64, pick: fn(&(f64, f64)) -> f64| points.iter().map(pick).fold(init, f);
+        let fold =
+            |f: fn(f64, f64) -> f64, init: f64, pick: fn(&(f64, f64)) -> f64| points.iter().map(pick).fold(init, f);
         let (min_lon, max_lon) = (fold(f64::min, f64::INFINITY, |p| p.0), fold(f64::max, f64::NEG_INFINITY, |p| p.0));
         let (min_lat, max_lat) = (fold(f64::min, f64::INFINITY, |p| p.1), fold(f64::max, f64::NEG_INFINITY, |p| p.1));
         let band_count = ((max_lat - min_lat) / BAND_DEG).floor() as usize + 1;

@@ -5,7 +5,7 @@
 //! route, report at the intervals ITU-R M.1371-5 sets for their speed and class, and send static
 //! data every six minutes. Some carry an injected anomaly (a gap, loitering, an encounter, a
 //! spoofed jump, a shared MMSI, drift, a rename, an invalid MMSI, a watch-listed identity, a
-//! restricted-zone intrusion, a transponder inland), recorded as [`Truth`]. Zone events are derived from the zones'
+//! restricted-zone intrusion, a transponder inland, a "tug" at 24 kn), recorded as [`Truth`]. Zone events are derived from the zones'
 //! geometry applied to the transmitted track, so they are truth by construction.
 
 mod region;

@@ -50,6 +50,8 @@ enum Anomaly {
     Watchlisted,
     /// A transponder reporting positions well inland.
     OnLand,
+    /// Declared a tug, steaming like a fast ship: static data inconsistent with behaviour.
+    FastTug,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +148,8 @@ impl Simulation {
         let region = Region::straits();
         let intrusion = vec![Position::new(1.172, 103.72).unwrap_or(region.restricted_point), region.restricted_point];
         // Inland Malaysia, 35-60 km from the coast: a misconfigured or spoofed transponder.
-        let inland = [(2.30, 102.60), (2.10, 103.10)].iter().filter_map(|&(lat, lon)| Position::new(lat, lon)).collect();
+        let inland =
+            [(2.30, 102.60), (2.10, 103.10)].iter().filter_map(|&(lat, lon)| Position::new(lat, lon)).collect();
         let routes = vec![
             Route::new(region.main_lane.clone()),
             Route::new(region.ferry_lane.clone()),
@@ -174,6 +177,7 @@ impl Simulation {
             Anomaly::Rename,
             Anomaly::InvalidMmsi,
             Anomaly::Watchlisted,
+            Anomaly::FastTug,
         ];
         let long_enough = config.duration_s >= 5 * 3_600;
         let anomalous = (config.vessels / 8).max(kinds.len().min(config.vessels));
@@ -277,6 +281,15 @@ impl Simulation {
             _ => (config.start, config.start),
         };
         v.anomaly = anomaly;
+        if anomaly == Anomaly::FastTug {
+            v.route = Some(0);
+            v.ship_type = 52;
+            v.class = Class::A;
+            v.speed_kn = rng.range(22.0, 25.0);
+            v.start_m = rng.range(0.0, self.routes[0].length_m());
+            // Judged after its first static report (within 6 min) and 5 more minutes.
+            v.window = (config.start, config.start + 900);
+        }
         if anomaly == Anomaly::InvalidMmsi {
             // MID 217 is not allocated.
             v.mmsi = 217_000_000 + serial as u32;
@@ -372,6 +385,7 @@ impl Simulation {
                 Anomaly::Drift => push("drift", None),
                 Anomaly::Rename => push("identity_change", None),
                 Anomaly::Jump => push("position_jump", None),
+                Anomaly::FastTug => push("identity_change", None),
                 // Gaps, invalid MMSIs and watch-list hits are timed by the reports themselves.
                 _ => {}
             }

@@ -1,6 +1,7 @@
 use hl_geo::{Position, Zone};
 
 use super::*;
+use crate::imo_valid;
 
 const SHIP: u32 = 563_808_000;
 const T0: i64 = 1_763_900_000;
@@ -286,4 +287,63 @@ fn a_position_well_inland_is_reported_once_per_spell() {
     let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth_50m());
     let quay = steam(&mut p, 477_000_001, at(1.2653, 103.8200), T0, T0 + 600, 60, 0.0);
     assert!(!kinds(&quay).contains(&AlertKind::PositionOnLand), "{quay:?}");
+}
+
+#[test]
+fn static_data_inconsistent_with_behaviour_is_an_identity_anomaly() {
+    // A declared tug at 24 kn for ten minutes.
+    let mut p = picture(vec![]);
+    p.observe_static(&StaticReport {
+        mmsi: SHIP,
+        time: T0,
+        ship_type: Some(52),
+        imo: Some(9_134_270),
+        ..StaticReport::default()
+    });
+    let alerts = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 24.0);
+    assert_eq!(kinds(&alerts), [AlertKind::IdentityChange]);
+    assert!(alerts[0].detail.contains("declared ship type 52"), "{}", alerts[0].detail);
+    // A tug at 9 kn is fine; a cargo ship has no ceiling.
+    let mut p = picture(vec![]);
+    p.observe_static(&StaticReport { mmsi: SHIP, time: T0, ship_type: Some(52), ..StaticReport::default() });
+    assert!(steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 9.0).is_empty());
+    // A bad IMO check digit and an impossible length, once each.
+    let mut p = picture(vec![]);
+    let bad =
+        StaticReport { mmsi: SHIP, time: T0, imo: Some(9_134_271), length_m: Some(900.0), ..StaticReport::default() };
+    let alerts = p.observe_static(&bad);
+    assert_eq!(kinds(&alerts), [AlertKind::IdentityChange, AlertKind::IdentityChange]);
+    assert!(p.observe_static(&StaticReport { time: T0 + 360, ..bad }).is_empty());
+    assert!(imo_valid(9_134_270) && !imo_valid(9_134_271) && !imo_valid(123));
+}
+
+#[test]
+fn a_live_sweep_reports_a_vessel_gone_dark_once_and_its_return_again() {
+    let mut p = picture(vec![Zone::rectangle("anch", "anchorage", 1.0, 103.0, 1.5, 104.5)]);
+    steam(&mut p, SHIP, at(1.21, 103.79), T0, T0 + 600, 10, 10.0);
+    // 10 kn: expected every 10 s, so silence beyond max(600 s, 900 s) = 900 s is a gap.
+    assert!(p.sweep(T0 + 600 + 800).is_empty(), "not yet past the threshold");
+    let swept = p.sweep(T0 + 600 + 1_000);
+    assert_eq!(kinds(&swept), [AlertKind::AisGap]);
+    assert_eq!((swept[0].start, swept[0].end), (T0 + 600, T0 + 1_600));
+    assert_eq!(swept[0].severity, Severity::High, "went dark inside a zone");
+    assert!(p.sweep(T0 + 600 + 5_000).is_empty(), "one silence is reported once");
+    // The vessel comes back: the whole silence is reported again, for the gate to merge.
+    let back = p.observe_position(&report(SHIP, T0 + 6_000, at(1.21, 103.85), 10.0));
+    let gap = back.iter().find(|a| a.kind == AlertKind::AisGap).map(|a| (a.start, a.end));
+    assert_eq!(gap, Some((T0 + 600, T0 + 6_000)));
+}
+
+#[test]
+fn replacing_zones_keeps_vessels_inside_the_zones_that_remain() {
+    let keep = Zone::rectangle("keep", "restricted", 1.20, 103.80, 1.22, 103.82);
+    let gone = Zone::rectangle("gone", "restricted", 1.20, 103.80, 1.22, 103.82);
+    let mut p = picture(vec![gone, keep.clone()]);
+    let first = p.observe_position(&report(SHIP, T0, at(1.21, 103.81), 1.0));
+    assert_eq!(kinds(&first), [AlertKind::ZoneEntry, AlertKind::ZoneEntry]);
+    let added = Zone::rectangle("added", "restricted", 1.20, 103.80, 1.22, 103.82);
+    p.set_zones(vec![keep, added]);
+    let next = p.observe_position(&report(SHIP, T0 + 10, at(1.21, 103.8101), 1.0));
+    let zones: Vec<_> = next.iter().map(|a| (a.kind, a.zone.clone().unwrap_or_default())).collect();
+    assert_eq!(zones, [(AlertKind::ZoneEntry, String::from("added"))], "no second entry into `keep`");
 }
