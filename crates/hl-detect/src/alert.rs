@@ -121,4 +121,6 @@ pub struct Alert {
     pub detail: String,
     /// The zone concerned, for zone alerts.
     pub zone: Option<String>,
+    /// The watch-list entry matched, for watch-list hits (when entries have ids).
+    pub watch_entry: Option<String>,
 }

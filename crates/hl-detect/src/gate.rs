@@ -125,6 +125,7 @@ mod tests {
             severity: Severity::Medium,
             detail: String::new(),
             zone: zone.map(str::to_owned),
+            watch_entry: None,
         }
     }
 

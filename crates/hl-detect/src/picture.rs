@@ -362,7 +362,19 @@ fn angle_between(a: f64, b: f64) -> f64 {
 }
 
 fn alert(kind: AlertKind, mmsi: u32, start: i64, end: i64, at: &Position, severity: Severity, detail: String) -> Alert {
-    Alert { kind, mmsi, mmsi_2: None, start, end, lat: at.lat(), lon: at.lon(), severity, detail, zone: None }
+    Alert {
+        kind,
+        mmsi,
+        mmsi_2: None,
+        start,
+        end,
+        lat: at.lat(),
+        lon: at.lon(),
+        severity,
+        detail,
+        zone: None,
+        watch_entry: None,
+    }
 }
 
 impl Picture {
@@ -758,7 +770,7 @@ impl Picture {
             && let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None)
         {
             vessel.watch_reported = true;
-            alerts.push(alert(
+            let mut hit = alert(
                 AlertKind::WatchlistHit,
                 report.mmsi,
                 report.time,
@@ -766,7 +778,9 @@ impl Picture {
                 &report.position,
                 Severity::High,
                 format!("watch-listed by {on}: {}", entry.reason),
-            ));
+            );
+            hit.watch_entry = entry.id.clone();
+            alerts.push(hit);
         }
         // Loitering: slow for long outside anchorages and berths.
         let in_mooring_area = self.zones.iter().any(|z| z.is_mooring_area() && z.contains(&report.position));
@@ -970,7 +984,7 @@ impl Picture {
             let imo = vessel.imo.accepted.or(report.imo);
             if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, imo, name, call) {
                 vessel.watch_reported = true;
-                alerts.push(alert(
+                let mut hit = alert(
                     AlertKind::WatchlistHit,
                     report.mmsi,
                     report.time,
@@ -978,7 +992,9 @@ impl Picture {
                     &at,
                     Severity::High,
                     format!("watch-listed by {on}: {}", entry.reason),
-                ));
+                );
+                hit.watch_entry = entry.id.clone();
+                alerts.push(hit);
             }
         }
         alerts

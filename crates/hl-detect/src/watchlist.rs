@@ -6,6 +6,8 @@ use std::collections::HashMap;
 /// One watched vessel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchlistEntry {
+    /// The entry's record id, for entries kept by a node (a CSV file's have none).
+    pub id: Option<String>,
     pub mmsi: Option<u32>,
     pub imo: Option<u32>,
     pub name: Option<String>,
@@ -92,6 +94,7 @@ impl Watchlist {
                     .transpose()
             };
             let entry = WatchlistEntry {
+                id: None,
                 mmsi: number(c_mmsi, "mmsi")?,
                 imo: number(c_imo, "imo")?,
                 name: get(c_name).map(normalize),

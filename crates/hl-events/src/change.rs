@@ -57,6 +57,54 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         releasability: Option<Releasability>,
     },
+    /// A detector raised an alert about a vessel. Times are the data's own (Unix seconds).
+    AlertRaised {
+        alert: RecordId,
+        /// The detection kind (`zone_entry`, `ais_gap`, ...).
+        kind: String,
+        /// `info`, `low`, `medium` or `high`.
+        severity: String,
+        mmsi: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mmsi_2: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<String>,
+        start_s: i64,
+        end_s: i64,
+        lat: f64,
+        lon: f64,
+        detail: String,
+        /// The NMEA sentences that triggered it, as received.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        evidence: Vec<String>,
+    },
+    /// The same detection happened again within the cool-down: the alert is extended.
+    AlertRepeated { alert: RecordId, end_s: i64, lat: f64, lon: f64, occurrences: u32, detail: String },
+    /// An operator has seen the alert and is dealing with it.
+    AlertAcknowledged { alert: RecordId },
+    /// An operator judged the alert not to need action.
+    AlertDismissed { alert: RecordId, reason: String },
+    /// An operator raised the alert further (later: into an incident).
+    AlertEscalated { alert: RecordId, note: String },
+    /// A zone the detectors watch: one GeoJSON Feature with a Polygon or MultiPolygon.
+    ZoneDefined { zone: RecordId, name: String, kind: String, feature: String },
+    /// A zone is removed.
+    ZoneDeleted { zone: RecordId },
+    /// A vessel is put on the watch list.
+    WatchlistEntryAdded {
+        entry: RecordId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mmsi: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imo: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        callsign: Option<String>,
+        reason: String,
+    },
+    /// A vessel is taken off the watch list.
+    WatchlistEntryRemoved { entry: RecordId },
 }
 
 impl Change {
@@ -70,6 +118,15 @@ impl Change {
             Change::TokenIssued { token, .. } | Change::TokenRevoked { token, .. } => ("token", token.to_string()),
             Change::AdvisoryPublished { advisory, .. } | Change::AdvisoryRevised { advisory, .. } => {
                 ("advisory", advisory.to_string())
+            }
+            Change::AlertRaised { alert, .. }
+            | Change::AlertRepeated { alert, .. }
+            | Change::AlertAcknowledged { alert }
+            | Change::AlertDismissed { alert, .. }
+            | Change::AlertEscalated { alert, .. } => ("alert", alert.to_string()),
+            Change::ZoneDefined { zone, .. } | Change::ZoneDeleted { zone } => ("zone", zone.to_string()),
+            Change::WatchlistEntryAdded { entry, .. } | Change::WatchlistEntryRemoved { entry } => {
+                ("watchlist_entry", entry.to_string())
             }
         }
     }

@@ -134,6 +134,72 @@ pub struct Advisory {
     pub revision: i64,
 }
 
+/// Where an alert is in its handling.
+pub const ALERT_STATUSES: [&str; 4] = ["new", "acknowledged", "dismissed", "escalated"];
+
+/// An alert raised by the live picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub id: RecordId,
+    pub owner_org: OrgId,
+    pub kind: String,
+    pub severity: String,
+    /// One of [`ALERT_STATUSES`].
+    pub status: String,
+    /// The dismissal reason or escalation note.
+    pub status_reason: Option<String>,
+    pub mmsi: u32,
+    pub mmsi_2: Option<u32>,
+    pub zone: Option<String>,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub detail: String,
+    pub evidence: Vec<String>,
+    pub occurrences: u32,
+    pub releasability: Releasability,
+    pub raised_at_us: i64,
+    pub updated_at_us: i64,
+}
+
+/// Which alerts a listing wants; absent fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertFilter {
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub mmsi: Option<u32>,
+    /// Alerts whose episode ended at or after this time (Unix seconds).
+    pub since_s: Option<i64>,
+}
+
+/// A zone the detectors watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneRecord {
+    pub id: RecordId,
+    pub owner_org: OrgId,
+    pub name: String,
+    pub kind: String,
+    /// The GeoJSON Feature, as given.
+    pub feature: String,
+    pub releasability: Releasability,
+    pub defined_at_us: i64,
+}
+
+/// A watch-list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchlistRecord {
+    pub id: RecordId,
+    pub owner_org: OrgId,
+    pub mmsi: Option<u32>,
+    pub imo: Option<u32>,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub reason: String,
+    pub releasability: Releasability,
+    pub added_at_us: i64,
+}
+
 /// The one storage interface.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -183,6 +249,27 @@ pub trait Store: Send + Sync + 'static {
     async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError>;
     /// Advisories in id (time) order after `after`.
     async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError>;
+
+    async fn alert(&self, id: RecordId) -> Result<Option<AlertRecord>, StoreError>;
+    /// Alerts matching `filter` in id (time) order after `after`.
+    async fn alerts_after(
+        &self,
+        after: Option<RecordId>,
+        filter: &AlertFilter,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>, StoreError>;
+    /// Every zone, oldest first.
+    async fn zones(&self) -> Result<Vec<ZoneRecord>, StoreError>;
+    async fn zone(&self, id: RecordId) -> Result<Option<ZoneRecord>, StoreError>;
+    /// Every watch-list entry, oldest first.
+    async fn watchlist(&self) -> Result<Vec<WatchlistRecord>, StoreError>;
+    async fn watchlist_entry(&self, id: RecordId) -> Result<Option<WatchlistRecord>, StoreError>;
+
+    /// Saves vessel tracks (local persistence of the picture, never in the log): (MMSI, the
+    /// track as JSON), replacing what was stored for each.
+    async fn save_tracks(&self, tracks: &[(u32, String)], saved_at_us: i64) -> Result<(), StoreError>;
+    /// Stored tracks after MMSI `after`, in MMSI order.
+    async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError>;
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`) and applies migrations.

@@ -15,8 +15,8 @@ macro_rules! sql_store {
         use sqlx::Row;
 
         use crate::{
-            Advisory, AppendRequest, Backend, CorruptEvent, LocalWrite, Organization, Store, TokenRecord,
-            User,
+            Advisory, AlertFilter, AlertRecord, AppendRequest, Backend, CorruptEvent, LocalWrite, Organization,
+            Store, TokenRecord, User, WatchlistRecord, ZoneRecord,
         };
 
         type DbRow = <$Db as sqlx::Database>::Row;
@@ -106,6 +106,71 @@ macro_rules! sql_store {
                 published_at_us: int(row, "published_at_us")?,
                 revised_at_us: int(row, "revised_at_us")?,
                 revision: int(row, "revision")?,
+            })
+        }
+
+        fn real(row: &DbRow, col: &str) -> Result<f64, StoreError> {
+            row.try_get::<f64, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn opt_u32(row: &DbRow, col: &str) -> Result<Option<u32>, StoreError> {
+            let value = row.try_get::<Option<i64>, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))?;
+            value.map(|v| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("{col} {v}")))).transpose()
+        }
+
+        fn opt_text(row: &DbRow, col: &str) -> Result<Option<String>, StoreError> {
+            row.try_get::<Option<String>, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn alert_from_row(row: &DbRow) -> Result<AlertRecord, StoreError> {
+            let mmsi = int(row, "mmsi")?;
+            let occurrences = int(row, "occurrences")?;
+            Ok(AlertRecord {
+                id: parse(row, "id")?,
+                owner_org: parse(row, "owner_org")?,
+                kind: text(row, "kind")?,
+                severity: text(row, "severity")?,
+                status: text(row, "status")?,
+                status_reason: opt_text(row, "status_reason")?,
+                mmsi: u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))?,
+                mmsi_2: opt_u32(row, "mmsi_2")?,
+                zone: opt_text(row, "zone")?,
+                start_s: int(row, "start_s")?,
+                end_s: int(row, "end_s")?,
+                lat: real(row, "lat")?,
+                lon: real(row, "lon")?,
+                detail: text(row, "detail")?,
+                evidence: json(row, "evidence")?,
+                occurrences: u32::try_from(occurrences).map_err(|_| StoreError::Corrupt(format!("occurrences {occurrences}")))?,
+                releasability: json(row, "releasability")?,
+                raised_at_us: int(row, "raised_at_us")?,
+                updated_at_us: int(row, "updated_at_us")?,
+            })
+        }
+
+        fn zone_from_row(row: &DbRow) -> Result<ZoneRecord, StoreError> {
+            Ok(ZoneRecord {
+                id: parse(row, "id")?,
+                owner_org: parse(row, "owner_org")?,
+                name: text(row, "name")?,
+                kind: text(row, "kind")?,
+                feature: text(row, "feature")?,
+                releasability: json(row, "releasability")?,
+                defined_at_us: int(row, "defined_at_us")?,
+            })
+        }
+
+        fn watchlist_from_row(row: &DbRow) -> Result<WatchlistRecord, StoreError> {
+            Ok(WatchlistRecord {
+                id: parse(row, "id")?,
+                owner_org: parse(row, "owner_org")?,
+                mmsi: opt_u32(row, "mmsi")?,
+                imo: opt_u32(row, "imo")?,
+                name: opt_text(row, "name")?,
+                callsign: opt_text(row, "callsign")?,
+                reason: text(row, "reason")?,
+                releasability: json(row, "releasability")?,
+                added_at_us: int(row, "added_at_us")?,
             })
         }
 
@@ -244,8 +309,118 @@ macro_rules! sql_store {
                 .execute(&mut *conn)
                 .await
                 .map(drop),
+                Change::AlertRaised {
+                    alert, kind, severity, mmsi, mmsi_2, zone, start_s, end_s, lat, lon, detail, evidence,
+                } => sqlx::query($sql(
+                    "INSERT INTO alerts (id, owner_org, kind, severity, status, mmsi, mmsi_2, zone, start_s, end_s, \
+                     lat, lon, detail, evidence, occurrences, releasability, raised_at_us, updated_at_us) \
+                     VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $15)",
+                ))
+                .bind(alert.to_string())
+                .bind(e.author_org.to_string())
+                .bind(kind)
+                .bind(severity)
+                .bind(i64::from(mmsi))
+                .bind(mmsi_2.map(i64::from))
+                .bind(zone)
+                .bind(start_s)
+                .bind(end_s)
+                .bind(lat)
+                .bind(lon)
+                .bind(detail)
+                .bind(serde_json::to_string(&evidence).unwrap_or_else(|_| String::from("[]")))
+                .bind(serde_json::to_string(&e.releasability).unwrap_or_default())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::AlertRepeated { alert, end_s, lat, lon, occurrences, detail } => sqlx::query($sql(
+                    "UPDATE alerts SET end_s = CASE WHEN end_s > $1 THEN end_s ELSE $1 END, lat = $2, lon = $3, \
+                     occurrences = $4, detail = $5, updated_at_us = $6 WHERE id = $7 AND owner_org = $8",
+                ))
+                .bind(end_s)
+                .bind(lat)
+                .bind(lon)
+                .bind(i64::from(occurrences))
+                .bind(detail)
+                .bind(at)
+                .bind(alert.to_string())
+                .bind(e.author_org.to_string())
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::AlertAcknowledged { alert } => set_alert_status(conn, e, alert, "acknowledged", None).await,
+                Change::AlertDismissed { alert, reason } => {
+                    set_alert_status(conn, e, alert, "dismissed", Some(reason)).await
+                }
+                Change::AlertEscalated { alert, note } => set_alert_status(conn, e, alert, "escalated", Some(note)).await,
+                Change::ZoneDefined { zone, name, kind, feature } => sqlx::query($sql(
+                    "INSERT INTO zones (id, owner_org, name, kind, feature, releasability, defined_at_us) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                ))
+                .bind(zone.to_string())
+                .bind(e.author_org.to_string())
+                .bind(name)
+                .bind(kind)
+                .bind(feature)
+                .bind(serde_json::to_string(&e.releasability).unwrap_or_default())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::ZoneDeleted { zone } => sqlx::query($sql("DELETE FROM zones WHERE id = $1 AND owner_org = $2"))
+                    .bind(zone.to_string())
+                    .bind(e.author_org.to_string())
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop),
+                Change::WatchlistEntryAdded { entry, mmsi, imo, name, callsign, reason } => sqlx::query($sql(
+                    "INSERT INTO watchlist_entries (id, owner_org, mmsi, imo, name, callsign, reason, releasability, \
+                     added_at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                ))
+                .bind(entry.to_string())
+                .bind(e.author_org.to_string())
+                .bind(mmsi.map(i64::from))
+                .bind(imo.map(i64::from))
+                .bind(name)
+                .bind(callsign)
+                .bind(reason)
+                .bind(serde_json::to_string(&e.releasability).unwrap_or_default())
+                .bind(at)
+                .execute(&mut *conn)
+                .await
+                .map(drop),
+                Change::WatchlistEntryRemoved { entry } => {
+                    sqlx::query($sql("DELETE FROM watchlist_entries WHERE id = $1 AND owner_org = $2"))
+                        .bind(entry.to_string())
+                        .bind(e.author_org.to_string())
+                        .execute(&mut *conn)
+                        .await
+                        .map(drop)
+                }
             };
             result.map_err(StoreError::from_write)
+        }
+
+        /// Only the owning organization's events change an alert's status.
+        async fn set_alert_status(
+            conn: &mut DbConn,
+            e: &Event,
+            alert: RecordId,
+            status: &str,
+            reason: Option<String>,
+        ) -> Result<(), sqlx::Error> {
+            sqlx::query($sql(
+                "UPDATE alerts SET status = $1, status_reason = $2, updated_at_us = $3 WHERE id = $4 AND owner_org = $5",
+            ))
+            .bind(status)
+            .bind(reason)
+            .bind(e.recorded_at_us)
+            .bind(alert.to_string())
+            .bind(e.author_org.to_string())
+            .execute(&mut *conn)
+            .await
+            .map(drop)
         }
 
         async fn join(conn: &mut DbConn, org: OrgId, community: &str) -> Result<(), sqlx::Error> {
@@ -431,7 +606,9 @@ macro_rules! sql_store {
 
             async fn rebuild_projections(&self) -> Result<u64, StoreError> {
                 let mut tx = self.begin_write().await?;
-                for table in ["organizations", "community_members", "users", "tokens", "advisories"] {
+                for table in
+                    ["organizations", "community_members", "users", "tokens", "advisories", "alerts", "zones", "watchlist_entries"]
+                {
                     // Table names come from the fixed list above, never from input.
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
                 }
@@ -530,6 +707,102 @@ macro_rules! sql_store {
                     .await?
                     .iter()
                     .map(advisory_from_row)
+                    .collect()
+            }
+
+            async fn alert(&self, id: RecordId) -> Result<Option<AlertRecord>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM alerts WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| alert_from_row(&r)).transpose()
+            }
+
+            async fn alerts_after(
+                &self,
+                after: Option<RecordId>,
+                filter: &AlertFilter,
+                limit: u32,
+            ) -> Result<Vec<AlertRecord>, StoreError> {
+                sqlx::query($sql(
+                    "SELECT * FROM alerts WHERE id > $1 AND ($2 IS NULL OR kind = $2) AND ($3 IS NULL OR status = $3) \
+                     AND ($4 IS NULL OR mmsi = $4) AND ($5 IS NULL OR end_s >= $5) ORDER BY id LIMIT $6",
+                ))
+                .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                .bind(filter.kind.clone())
+                .bind(filter.status.clone())
+                .bind(filter.mmsi.map(i64::from))
+                .bind(filter.since_s)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(alert_from_row)
+                .collect()
+            }
+
+            async fn zones(&self) -> Result<Vec<ZoneRecord>, StoreError> {
+                sqlx::query($sql("SELECT * FROM zones ORDER BY id"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(zone_from_row)
+                    .collect()
+            }
+
+            async fn zone(&self, id: RecordId) -> Result<Option<ZoneRecord>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM zones WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| zone_from_row(&r)).transpose()
+            }
+
+            async fn watchlist(&self) -> Result<Vec<WatchlistRecord>, StoreError> {
+                sqlx::query($sql("SELECT * FROM watchlist_entries ORDER BY id"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(watchlist_from_row)
+                    .collect()
+            }
+
+            async fn watchlist_entry(&self, id: RecordId) -> Result<Option<WatchlistRecord>, StoreError> {
+                let row = sqlx::query($sql("SELECT * FROM watchlist_entries WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| watchlist_from_row(&r)).transpose()
+            }
+
+            async fn save_tracks(&self, tracks: &[(u32, String)], saved_at_us: i64) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (mmsi, track) in tracks {
+                    sqlx::query($sql(
+                        "INSERT INTO vessel_tracks (mmsi, track, saved_at_us) VALUES ($1, $2, $3) \
+                         ON CONFLICT (mmsi) DO UPDATE SET track = excluded.track, saved_at_us = excluded.saved_at_us",
+                    ))
+                    .bind(i64::from(*mmsi))
+                    .bind(track.as_str())
+                    .bind(saved_at_us)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError> {
+                sqlx::query($sql("SELECT mmsi, track FROM vessel_tracks WHERE mmsi > $1 ORDER BY mmsi LIMIT $2"))
+                    .bind(i64::from(after))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let mmsi = int(r, "mmsi")?;
+                        Ok((u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))?, text(r, "track")?))
+                    })
                     .collect()
             }
         }
