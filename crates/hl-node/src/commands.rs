@@ -61,7 +61,7 @@ pub fn token_hash(secret: &str) -> String {
 }
 
 /// Checks a one-line human-readable text: trimmed, non-empty, bounded, no control characters.
-fn line(field: &str, value: &str, max: usize) -> Result<String, NodeError> {
+pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String, NodeError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(NodeError::invalid(field, "must not be empty"));
@@ -86,7 +86,7 @@ fn text_body(field: &str, value: &str) -> Result<String, NodeError> {
 }
 
 impl Node {
-    fn unsigned(
+    pub(crate) fn unsigned(
         &self,
         author_org: OrgId,
         author_user: Option<UserId>,

@@ -9,6 +9,7 @@
 
 mod commands;
 mod error;
+mod picture;
 mod queries;
 mod verify;
 pub mod writer;
@@ -21,6 +22,9 @@ use hl_types::NodeId;
 
 pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft};
 pub use error::NodeError;
+pub use picture::{
+    AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
+};
 pub use hl_policy::Subject;
 pub use verify::{VerifyFailure, VerifyReport, verify_log};
 
@@ -38,13 +42,16 @@ pub struct Node {
     store: Arc<dyn Store>,
     origin: NodeId,
     writer: writer::WriterHandle,
+    /// Bumped when zones or the watch list change, so the live picture reloads them.
+    picture_inputs: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Node {
     /// Starts the writer task; must be called inside a Tokio runtime.
     pub fn start(store: Arc<dyn Store>, origin: NodeId, key: NodeKey) -> Self {
         let writer = writer::spawn(store.clone(), origin.clone(), Arc::new(key));
-        Self { store, origin, writer }
+        let (picture_inputs, _) = tokio::sync::watch::channel(0);
+        Self { store, origin, writer, picture_inputs: Arc::new(picture_inputs) }
     }
 
     /// The store, for health checks and administration.

@@ -18,7 +18,7 @@ const SCAN_ROWS_MAX: u32 = 20_000;
 
 /// Reads rows page by page after `cursor` and keeps those `keep` admits, until `limit` are kept
 /// or [`SCAN_ROWS_MAX`] rows have been examined. The one place listings apply the read policy.
-async fn filtered_page<Row, Item, Cursor, Fetch, Page>(
+pub(crate) async fn filtered_page<Row, Item, Cursor, Fetch, Page>(
     limit: u32,
     mut cursor: Cursor,
     fetch: Fetch,
@@ -68,7 +68,7 @@ impl Node {
         Ok(Owner { org, nation })
     }
 
-    async fn nations(&self) -> Result<HashMap<OrgId, Nation>, NodeError> {
+    pub(crate) async fn nations(&self) -> Result<HashMap<OrgId, Nation>, NodeError> {
         Ok(self.store.organizations().await?.into_iter().map(|o| (o.id, o.nation)).collect())
     }
 

@@ -65,6 +65,12 @@ pub enum Action<'a> {
     IssueToken { user: UserId, org: OrgId },
     /// Revoke a token that belongs to a user of `org`.
     RevokeToken { user: UserId, org: OrgId },
+    /// See the node's live maritime picture (vessel positions and tracks from its AIS feeds).
+    /// AIS is broadcast in the clear, so every user of the node may; alerts, zones and watch
+    /// lists are records with their own releasability and are read with [`may_read`].
+    ViewPicture,
+    /// Feed AIS sentences into the node's picture.
+    FeedPicture,
 }
 
 /// Why a write was refused. The text is safe to show the caller: it names only their own facts.
@@ -122,6 +128,8 @@ pub fn authorize(subject: &Subject, action: Action<'_>) -> Result<(), Denial> {
                 Err(Denial::OtherOrganization)
             }
         }
+        Action::ViewPicture => at_least(subject, Role::Viewer),
+        Action::FeedPicture => at_least(subject, Role::Operator),
         Action::IssueToken { user, org } | Action::RevokeToken { user, org } => {
             if user == subject.user {
                 return Ok(());

@@ -146,3 +146,13 @@ fn user_and_token_administration_stays_inside_the_organization() {
     assert_eq!(authorize(&admin, Action::RevokeToken { user: UserId::generate(), org }), Ok(()));
     assert!(authorize(&admin, Action::IssueToken { user: UserId::generate(), org: other_org }).is_err());
 }
+
+#[test]
+fn every_user_views_the_picture_and_only_operators_feed_it() {
+    let org = OrgId::generate();
+    for role in [Role::Viewer, Role::Operator, Role::SecurityOfficer, Role::Administrator] {
+        let s = subject(org, role, "SG", &[]);
+        assert_eq!(authorize(&s, Action::ViewPicture), Ok(()));
+        assert_eq!(authorize(&s, Action::FeedPicture).is_ok(), role >= Role::Operator, "{role:?}");
+    }
+}

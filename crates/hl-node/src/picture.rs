@@ -1,0 +1,330 @@
+//! The live picture's shared records: alerts (raised by the node's detectors, handled by
+//! operators), zones and watch-list entries (defined by operators, read by the detectors).
+//!
+//! Alerts are owned by the organization the node's feeds belong to, except zone alerts and
+//! watch-list hits, which belong to the zone's or entry's owner and carry its releasability: an
+//! alert must never reveal a zone or a watch-list reason to someone who may not see them.
+
+use hl_events::Change;
+use hl_policy::{Action, Subject, authorize, may_read};
+use hl_store::{ALERT_STATUSES, AlertFilter, AlertRecord, AppendRequest, WatchlistRecord, ZoneRecord};
+use hl_types::{OrgId, RecordId, Releasability};
+
+use crate::commands::{NAME_CHARS_MAX, line};
+use crate::{Node, NodeError};
+
+/// Longest dismissal reason, escalation note or watch-list reason, in characters.
+pub const REASON_CHARS_MAX: usize = 1_000;
+/// Largest zone Feature, in bytes (a harbour polygon needs far less).
+pub const ZONE_FEATURE_BYTES_MAX: usize = 256 * 1024;
+/// Evidence sentences kept per alert.
+pub const EVIDENCE_LINES_MAX: usize = 8;
+/// Longest alert detail, in characters.
+const DETAIL_CHARS_MAX: usize = 2_000;
+
+/// An alert as a detector raised it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDraft {
+    /// Chosen by the caller, so its merging state can name the alert before it is committed.
+    pub id: RecordId,
+    pub kind: String,
+    pub severity: String,
+    pub mmsi: u32,
+    pub mmsi_2: Option<u32>,
+    pub zone: Option<String>,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub detail: String,
+    pub evidence: Vec<String>,
+}
+
+/// A repeat of an open alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRepeat {
+    pub alert: RecordId,
+    pub end_s: i64,
+    pub lat: f64,
+    pub lon: f64,
+    pub occurrences: u32,
+    pub detail: String,
+}
+
+/// What an operator does with an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertAction {
+    Acknowledge,
+    Dismiss { reason: String },
+    Escalate { note: String },
+}
+
+/// A new watch-list entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchlistDraft {
+    pub mmsi: Option<u32>,
+    pub imo: Option<u32>,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub reason: String,
+}
+
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+impl Node {
+    /// Records alerts raised by the node's own detectors, in one transaction. The owner and
+    /// releasability of each are decided by the caller (see the module doc).
+    pub async fn record_alerts(
+        &self,
+        alerts: Vec<(OrgId, Releasability, AlertDraft)>,
+    ) -> Result<Vec<RecordId>, NodeError> {
+        let mut ids = Vec::with_capacity(alerts.len());
+        let mut events = Vec::with_capacity(alerts.len());
+        for (owner, releasability, draft) in alerts {
+            let alert = draft.id;
+            ids.push(alert);
+            let change = Change::AlertRaised {
+                alert,
+                kind: draft.kind,
+                severity: draft.severity,
+                mmsi: draft.mmsi,
+                mmsi_2: draft.mmsi_2,
+                zone: draft.zone,
+                start_s: draft.start_s,
+                end_s: draft.end_s,
+                lat: draft.lat,
+                lon: draft.lon,
+                detail: clip(&draft.detail, DETAIL_CHARS_MAX),
+                evidence: draft.evidence.into_iter().take(EVIDENCE_LINES_MAX).collect(),
+            };
+            events.push(self.unsigned(owner, None, releasability, change));
+        }
+        if !events.is_empty() {
+            self.writer.submit(AppendRequest { events, local: vec![] }).await?;
+        }
+        Ok(ids)
+    }
+
+    /// Records repeats of open alerts (merged detections), in one transaction.
+    pub async fn record_alert_repeats(&self, repeats: Vec<AlertRepeat>) -> Result<(), NodeError> {
+        let mut events = Vec::with_capacity(repeats.len());
+        for repeat in repeats {
+            let Some(current) = self.store.alert(repeat.alert).await? else { continue };
+            let change = Change::AlertRepeated {
+                alert: repeat.alert,
+                end_s: repeat.end_s,
+                lat: repeat.lat,
+                lon: repeat.lon,
+                occurrences: repeat.occurrences,
+                detail: clip(&repeat.detail, DETAIL_CHARS_MAX),
+            };
+            events.push(self.unsigned(current.owner_org, None, current.releasability, change));
+        }
+        if !events.is_empty() {
+            self.writer.submit(AppendRequest { events, local: vec![] }).await?;
+        }
+        Ok(())
+    }
+
+    /// One alert, if the caller may see it.
+    pub async fn alert(&self, subject: &Subject, id: RecordId) -> Result<AlertRecord, NodeError> {
+        let alert = self.store.alert(id).await?.ok_or(NodeError::NotFound)?;
+        if may_read(subject, self.owner(alert.owner_org).await?, &alert.releasability) {
+            Ok(alert)
+        } else {
+            Err(NodeError::NotFound)
+        }
+    }
+
+    /// Alerts the caller may see, matching `filter`, oldest first after the cursor.
+    pub async fn alerts(
+        &self,
+        subject: &Subject,
+        filter: &AlertFilter,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>, NodeError> {
+        if let Some(status) = &filter.status
+            && !ALERT_STATUSES.contains(&status.as_str())
+        {
+            return Err(NodeError::invalid("status", format!("must be one of {}", ALERT_STATUSES.join(", "))));
+        }
+        let nations = self.nations().await?;
+        let fetch = |cursor, n| self.store.alerts_after(cursor, filter, n);
+        crate::queries::filtered_page(
+            limit,
+            after,
+            fetch,
+            |a: &AlertRecord| Some(a.id),
+            |a| {
+                let owner = hl_policy::Owner { org: a.owner_org, nation: nations.get(&a.owner_org).copied() };
+                may_read(subject, owner, &a.releasability).then_some(a)
+            },
+        )
+        .await
+    }
+
+    /// Acknowledges, dismisses or escalates an alert (operators of the owning organization).
+    pub async fn handle_alert(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        action: AlertAction,
+    ) -> Result<AlertRecord, NodeError> {
+        let current = self.alert(subject, id).await?;
+        authorize(subject, Action::Revise { owner: current.owner_org, releasability: None })?;
+        let change = match action {
+            AlertAction::Acknowledge => Change::AlertAcknowledged { alert: id },
+            AlertAction::Dismiss { reason } => {
+                Change::AlertDismissed { alert: id, reason: line("reason", &reason, REASON_CHARS_MAX)? }
+            }
+            AlertAction::Escalate { note } => {
+                Change::AlertEscalated { alert: id, note: line("note", &note, REASON_CHARS_MAX)? }
+            }
+        };
+        let event = self.unsigned(subject.org, Some(subject.user), current.releasability, change);
+        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        self.store.alert(id).await?.ok_or(NodeError::NotFound)
+    }
+
+    /// Defines a zone from one GeoJSON Feature (or bare Polygon/MultiPolygon). The zone's
+    /// `name` and `kind` may come from the arguments or the Feature's properties.
+    pub async fn define_zone(
+        &self,
+        subject: &Subject,
+        feature: &serde_json::Value,
+        releasability: Releasability,
+    ) -> Result<ZoneRecord, NodeError> {
+        authorize(subject, Action::Publish { releasability: &releasability })?;
+        let text = serde_json::to_string(feature).map_err(|e| NodeError::invalid("feature", e.to_string()))?;
+        if text.len() > ZONE_FEATURE_BYTES_MAX {
+            return Err(NodeError::invalid("feature", format!("must be at most {ZONE_FEATURE_BYTES_MAX} bytes")));
+        }
+        if feature.get("type").and_then(|t| t.as_str()) == Some("FeatureCollection") {
+            return Err(NodeError::invalid("feature", "must be one Feature or Polygon, not a FeatureCollection"));
+        }
+        let zones = hl_geo::parse_zones(&text).map_err(|e| NodeError::invalid("feature", e.to_string()))?;
+        let [zone] = zones.as_slice() else {
+            return Err(NodeError::invalid("feature", "must hold exactly one zone"));
+        };
+        let name = line("feature/properties/name", &zone.name, NAME_CHARS_MAX)?;
+        let kind = line("feature/properties/kind", &zone.kind, NAME_CHARS_MAX)?;
+        let id = RecordId::generate();
+        let change = Change::ZoneDefined { zone: id, name, kind, feature: text };
+        let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
+        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        self.picture_changed();
+        self.store.zone(id).await?.ok_or(NodeError::NotFound)
+    }
+
+    /// Deletes a zone (operators of the owning organization).
+    pub async fn delete_zone(&self, subject: &Subject, id: RecordId) -> Result<(), NodeError> {
+        let zone = self.zone(subject, id).await?;
+        authorize(subject, Action::Revise { owner: zone.owner_org, releasability: None })?;
+        let event = self.unsigned(subject.org, Some(subject.user), zone.releasability, Change::ZoneDeleted { zone: id });
+        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        self.picture_changed();
+        Ok(())
+    }
+
+    /// One zone, if the caller may see it.
+    pub async fn zone(&self, subject: &Subject, id: RecordId) -> Result<ZoneRecord, NodeError> {
+        let zone = self.store.zone(id).await?.ok_or(NodeError::NotFound)?;
+        if may_read(subject, self.owner(zone.owner_org).await?, &zone.releasability) {
+            Ok(zone)
+        } else {
+            Err(NodeError::NotFound)
+        }
+    }
+
+    /// The zones the caller may see.
+    pub async fn zones(&self, subject: &Subject) -> Result<Vec<ZoneRecord>, NodeError> {
+        let nations = self.nations().await?;
+        Ok(self
+            .store
+            .zones()
+            .await?
+            .into_iter()
+            .filter(|z| {
+                let owner = hl_policy::Owner { org: z.owner_org, nation: nations.get(&z.owner_org).copied() };
+                may_read(subject, owner, &z.releasability)
+            })
+            .collect())
+    }
+
+    /// Puts a vessel on the watch list.
+    pub async fn add_watchlist_entry(
+        &self,
+        subject: &Subject,
+        draft: WatchlistDraft,
+        releasability: Releasability,
+    ) -> Result<WatchlistRecord, NodeError> {
+        authorize(subject, Action::Publish { releasability: &releasability })?;
+        let name = draft.name.as_deref().map(|n| line("name", n, NAME_CHARS_MAX)).transpose()?;
+        let callsign = draft.callsign.as_deref().map(|c| line("callsign", c, NAME_CHARS_MAX)).transpose()?;
+        if draft.mmsi.is_some_and(|m| !(1..=999_999_999).contains(&m)) {
+            return Err(NodeError::invalid("mmsi", "must have at most 9 digits"));
+        }
+        if draft.imo.is_some_and(|i| !(1_000_000..=9_999_999).contains(&i)) {
+            return Err(NodeError::invalid("imo", "must have 7 digits"));
+        }
+        if draft.mmsi.is_none() && draft.imo.is_none() && name.is_none() && callsign.is_none() {
+            return Err(NodeError::invalid("mmsi", "an entry names at least one of mmsi, imo, name, callsign"));
+        }
+        let reason = line("reason", &draft.reason, REASON_CHARS_MAX)?;
+        let id = RecordId::generate();
+        let change =
+            Change::WatchlistEntryAdded { entry: id, mmsi: draft.mmsi, imo: draft.imo, name, callsign, reason };
+        let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
+        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        self.picture_changed();
+        self.store.watchlist_entry(id).await?.ok_or(NodeError::NotFound)
+    }
+
+    /// Takes a vessel off the watch list (operators of the owning organization).
+    pub async fn remove_watchlist_entry(&self, subject: &Subject, id: RecordId) -> Result<(), NodeError> {
+        let entry = self.store.watchlist_entry(id).await?.ok_or(NodeError::NotFound)?;
+        if !may_read(subject, self.owner(entry.owner_org).await?, &entry.releasability) {
+            return Err(NodeError::NotFound);
+        }
+        authorize(subject, Action::Revise { owner: entry.owner_org, releasability: None })?;
+        let change = Change::WatchlistEntryRemoved { entry: id };
+        let event = self.unsigned(subject.org, Some(subject.user), entry.releasability, change);
+        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        self.picture_changed();
+        Ok(())
+    }
+
+    /// The watch-list entries the caller may see.
+    pub async fn watchlist(&self, subject: &Subject) -> Result<Vec<WatchlistRecord>, NodeError> {
+        let nations = self.nations().await?;
+        Ok(self
+            .store
+            .watchlist()
+            .await?
+            .into_iter()
+            .filter(|w| {
+                let owner = hl_policy::Owner { org: w.owner_org, nation: nations.get(&w.owner_org).copied() };
+                may_read(subject, owner, &w.releasability)
+            })
+            .collect())
+    }
+
+    /// Every zone and watch-list entry on the node, unfiltered: for the node's own detectors,
+    /// never for a caller.
+    pub async fn detector_inputs(&self) -> Result<(Vec<ZoneRecord>, Vec<WatchlistRecord>), NodeError> {
+        Ok((self.store.zones().await?, self.store.watchlist().await?))
+    }
+
+    /// Tells the live picture that zones or the watch list changed.
+    fn picture_changed(&self) {
+        self.picture_inputs.send_modify(|version| *version += 1);
+    }
+
+    /// A receiver that changes whenever zones or the watch list change.
+    pub fn picture_inputs(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.picture_inputs.subscribe()
+    }
+}
