@@ -33,7 +33,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
     };
     let store = node.store().clone();
-    let app = hl_api::app(AppState { node: node.clone(), metrics }, &config);
+    let live = hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
+    let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics }, &config);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -43,6 +44,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("harborlink listening on http://{address}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
     tracing::info!("shutting down");
+    match live.save().await {
+        Ok(saved) => tracing::info!(vessels = saved, "picture saved"),
+        Err(err) => tracing::error!(error = %err, "cannot save the picture"),
+    }
     store.close().await;
     Ok(())
 }
@@ -55,6 +60,9 @@ fn describe_metrics() {
         ("harborlink_events_appended_total", "Events sealed and committed to the log."),
         ("harborlink_store_errors_total", "Storage operations that failed."),
         ("harborlink_auth_failures_total", "Requests refused for missing or invalid credentials."),
+        ("harborlink_alerts_merged_total", "Detections merged into an open alert (cool-down)."),
+        ("harborlink_alerts_unowned_total", "Detections not recorded: no organization on the node to own them."),
+        ("harborlink_stream_updates_dropped_total", "Vessel updates dropped for slow stream consumers."),
     ];
     for (name, help) in counters {
         metrics::describe_counter!(name, help);

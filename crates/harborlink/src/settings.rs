@@ -24,6 +24,75 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Longest a request may take.
     pub request_timeout_secs: u64,
+    /// The live maritime picture.
+    pub live: LiveSettings,
+}
+
+/// The `[live]` section: feeds and the picture's limits.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LiveSettings {
+    /// AIS feeds (`[[live.feeds]]`, each with `name`, `kind` and the kind's fields).
+    pub feeds: Vec<hl_live::FeedConfig>,
+    /// Organization owning alerts not tied to a zone or watch-list entry (default: the first
+    /// registered).
+    pub organization: Option<String>,
+    /// Releasability of those alerts.
+    pub releasability: hl_types::Releasability,
+    pub cooldown_secs: i64,
+    pub sweep_secs: u64,
+    pub snapshot_secs: u64,
+    pub vessel_throttle_ms: u64,
+    pub history_interval_secs: i64,
+    pub history_retention_secs: i64,
+    pub history_points_max: usize,
+    pub land: bool,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        let defaults = hl_live::LiveConfig::default();
+        Self {
+            feeds: Vec::new(),
+            organization: None,
+            releasability: defaults.releasability,
+            cooldown_secs: defaults.cooldown_s,
+            sweep_secs: defaults.sweep_interval.as_secs(),
+            snapshot_secs: defaults.snapshot_interval.as_secs(),
+            vessel_throttle_ms: defaults.vessel_throttle.as_millis() as u64,
+            history_interval_secs: defaults.track.history_interval_s,
+            history_retention_secs: defaults.track.history_retention_s,
+            history_points_max: defaults.track.history_points_max,
+            land: defaults.land,
+        }
+    }
+}
+
+impl LiveSettings {
+    /// The live picture's configuration, refusing values that make no sense.
+    pub fn config(&self) -> anyhow::Result<hl_live::LiveConfig> {
+        use std::time::Duration;
+        anyhow::ensure!(self.cooldown_secs >= 0, "live.cooldown_secs must not be negative");
+        anyhow::ensure!(self.sweep_secs > 0 && self.snapshot_secs > 0, "live.sweep_secs and live.snapshot_secs must be positive");
+        anyhow::ensure!(self.history_points_max > 0 && self.history_interval_secs >= 0, "live history bounds must be positive");
+        Ok(hl_live::LiveConfig {
+            feeds: self.feeds.clone(),
+            organization: self.organization.clone(),
+            releasability: self.releasability.clone(),
+            cooldown_s: self.cooldown_secs,
+            sweep_interval: Duration::from_secs(self.sweep_secs),
+            snapshot_interval: Duration::from_secs(self.snapshot_secs),
+            vessel_throttle: Duration::from_millis(self.vessel_throttle_ms),
+            track: hl_track::TrackConfig {
+                history_interval_s: self.history_interval_secs,
+                history_retention_s: self.history_retention_secs,
+                history_points_max: self.history_points_max,
+                ..hl_track::TrackConfig::default()
+            },
+            land: self.land,
+            ..hl_live::LiveConfig::default()
+        })
+    }
 }
 
 impl Default for Settings {
@@ -34,6 +103,7 @@ impl Default for Settings {
             database: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            live: LiveSettings::default(),
         }
     }
 }
@@ -89,6 +159,34 @@ body_limit_bytes = 1048576
 
 # Longest a request may take before it is answered 408, in seconds.
 request_timeout_secs = 30
+
+# The live maritime picture.
+[live]
+# Organization owning alerts not tied to a zone or watch-list entry (default: the first
+# registered on this node), and who may see them.
+# organization = "MPA Singapore"
+# releasability = {{ tlp = "AMBER", scope = {{ kind = "organization" }} }}
+# Repeats of a detection within this many seconds of its last occurrence merge into one alert.
+cooldown_secs = 3600
+# How often vessels gone silent are checked, and the picture saved, in seconds.
+sweep_secs = 10
+snapshot_secs = 30
+# Least time between two live-stream updates of one vessel, in milliseconds.
+vessel_throttle_ms = 2000
+# Track history: one point a minute at most (more in turns), a day, at most 1,440 points.
+history_interval_secs = 60
+history_retention_secs = 86400
+history_points_max = 1440
+# Position-on-land detection with the bundled Natural Earth coastline.
+land = true
+
+# AIS feeds. Kinds: tcp_client (address), tcp_listener (listen), udp (listen),
+# file (path, pace = "fast" or {{ recorded = {{ speed = 1.0 }} }}). POST /api/v1/ais/sentences
+# is always available as the feed `http`.
+# [[live.feeds]]
+# name = "receiver-east"
+# kind = "tcp_client"
+# address = "127.0.0.1:5631"
 "#
     )
 }

@@ -9,6 +9,7 @@
 
 mod dto;
 mod extract;
+mod live;
 mod problem;
 mod routes;
 
@@ -47,6 +48,7 @@ impl Default for ApiConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub node: Node,
+    pub live: hl_live::Live,
     pub metrics: PrometheusHandle,
 }
 
@@ -113,7 +115,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi()).nest("/api/v1", routes::router())
+    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .nest("/api/v1", routes::router().merge(live::router()))
 }
 
 /// The whole application: API, operations endpoints and the layers around them.

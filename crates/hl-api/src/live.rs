@@ -1,0 +1,827 @@
+//! The live picture over HTTP: vessels by area or radius, one vessel's track as GeoJSON
+//! (RFC 7946), alerts with their lifecycle, zones, the watch list, feeds, NMEA by POST, and a
+//! Server-Sent Events stream of vessel updates and alerts.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use hl_node::{AlertAction, Subject, WatchlistDraft};
+use hl_policy::{Action, authorize};
+use hl_store::{ALERT_STATUSES, AlertFilter, AlertRecord, WatchlistRecord, ZoneRecord};
+use hl_track::{Area, Track, VesselState};
+use hl_types::{OrgId, RecordId, Releasability};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::dto::{Page, rfc3339};
+use crate::extract::{ApiJson, ApiQuery, Caller, path_param};
+use crate::problem::{ApiError, FieldLocation, Problem};
+
+/// Vessels one listing returns at most.
+pub const VESSELS_PAGE_MAX: usize = 10_000;
+const VESSELS_PAGE_DEFAULT: usize = 1_000;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_vessels))
+        .routes(routes!(get_vessel))
+        .routes(routes!(get_vessel_track))
+        .routes(routes!(list_alerts))
+        .routes(routes!(get_alert))
+        .routes(routes!(acknowledge_alert))
+        .routes(routes!(dismiss_alert))
+        .routes(routes!(escalate_alert))
+        .routes(routes!(list_zones, create_zone))
+        .routes(routes!(get_zone, delete_zone))
+        .routes(routes!(list_watchlist, create_watchlist_entry))
+        .routes(routes!(delete_watchlist_entry))
+        .routes(routes!(list_feeds))
+        .routes(routes!(post_sentences))
+        .routes(routes!(stream))
+}
+
+fn bad_query(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).at(FieldLocation::Query, field)
+}
+
+fn rfc3339_s(s: i64) -> String {
+    jiff::Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// A vessel's latest state.
+#[derive(Serialize, ToSchema)]
+pub struct VesselView {
+    pub mmsi: u32,
+    /// RFC 3339 UTC of the latest message of any kind.
+    pub last_seen: String,
+    /// RFC 3339 UTC of the latest valid position.
+    pub position_time: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Knots.
+    pub speed: Option<f64>,
+    /// Degrees true.
+    pub course: Option<f64>,
+    pub heading: Option<u16>,
+    pub status: Option<u8>,
+    /// `class_a`, `class_b`, `sar_aircraft`, `aid_to_navigation` or `base_station`.
+    pub transponder: Option<String>,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub imo: Option<u32>,
+    pub ship_type: Option<u8>,
+    pub length_m: Option<u32>,
+    pub beam_m: Option<u32>,
+    pub destination: Option<String>,
+    /// `MM-DDTHH:MM` UTC as transmitted.
+    pub eta: Option<String>,
+    pub draught_m: Option<f64>,
+    /// Flag state from the MMSI's MID (ISO 3166-1 alpha-2 or the ITU's name).
+    pub flag: Option<String>,
+    /// Distance from the query point, for radius queries.
+    pub distance_m: Option<f64>,
+    pub messages: u64,
+}
+
+impl VesselView {
+    fn new(s: &VesselState, distance_m: Option<f64>) -> Self {
+        Self {
+            mmsi: s.mmsi,
+            last_seen: rfc3339_s(s.last_seen),
+            position_time: s.position_time.map(rfc3339_s),
+            lat: s.lat,
+            lon: s.lon,
+            speed: s.speed,
+            course: s.course,
+            heading: s.heading,
+            status: s.status,
+            transponder: s
+                .transponder
+                .and_then(|t| serde_json::to_value(t).ok())
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            name: s.name.clone(),
+            callsign: s.callsign.clone(),
+            imo: s.imo,
+            ship_type: s.ship_type,
+            length_m: s.length_m(),
+            beam_m: s.beam_m(),
+            destination: s.destination.clone(),
+            eta: s.eta.clone(),
+            draught_m: s.draught_m,
+            flag: hl_detect_flag(s.mmsi),
+            distance_m,
+            messages: s.messages,
+        }
+    }
+}
+
+fn hl_detect_flag(mmsi: u32) -> Option<String> {
+    hl_detect::flag_of(mmsi).map(str::to_owned)
+}
+
+/// Vessels found.
+#[derive(Serialize, ToSchema)]
+pub struct VesselList {
+    pub items: Vec<VesselView>,
+    /// Vessels in the whole picture.
+    pub total_in_picture: usize,
+}
+
+/// An area (`bbox`) or a circle (`lat`, `lon`, `radius_m`); exactly one of the two.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VesselQuery {
+    /// `south,west,north,east` in degrees; west > east crosses the antimeridian.
+    pub bbox: Option<String>,
+    #[param(minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    #[param(minimum = -180, maximum = 180)]
+    pub lon: Option<f64>,
+    /// Metres, up to 20,000 km.
+    #[param(minimum = 0, maximum = 20000000)]
+    pub radius_m: Option<f64>,
+    /// Vessels returned at most, 1 to 10,000 (default 1,000).
+    #[param(minimum = 1, maximum = 10000)]
+    pub limit: Option<usize>,
+}
+
+fn parse_bbox(text: &str) -> Result<Area, ApiError> {
+    let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
+        bad_query("bbox", "bbox is south,west,north,east in degrees")
+    })?;
+    let [south, west, north, east] = parts[..] else {
+        return Err(bad_query("bbox", "bbox is south,west,north,east in degrees"));
+    };
+    Area::new(south, west, north, east)
+        .ok_or_else(|| bad_query("bbox", "bbox bounds out of range, or south above north"))
+}
+
+/// Vessels in a bounding box or within a radius of a point.
+#[utoipa::path(get, path = "/vessels", tag = "picture", security(("bearer" = [])), params(VesselQuery),
+    responses((status = 200, body = VesselList), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_vessels(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiQuery(q): ApiQuery<VesselQuery>,
+) -> Result<Json<VesselList>, ApiError> {
+    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    let limit = match q.limit {
+        None => VESSELS_PAGE_DEFAULT,
+        Some(n @ 1..=VESSELS_PAGE_MAX) => n,
+        Some(_) => return Err(bad_query("limit", "limit must be 1 to 10000")),
+    };
+    let live = &state.live;
+    let items = match (&q.bbox, q.lat, q.lon, q.radius_m) {
+        (Some(bbox), None, None, None) => {
+            live.vessels_in(&parse_bbox(bbox)?, limit).iter().map(|s| VesselView::new(s, None)).collect()
+        }
+        (None, Some(lat), Some(lon), Some(radius)) => {
+            let center = hl_geo::Position::new(lat, lon).ok_or_else(|| bad_query("lat", "lat or lon out of range"))?;
+            if !(0.0..=20_000_000.0).contains(&radius) {
+                return Err(bad_query("radius_m", "radius_m must be 0 to 20000000"));
+            }
+            live.vessels_near(&center, radius, limit).iter().map(|(s, d)| VesselView::new(s, Some(*d))).collect()
+        }
+        (None, None, None, None) => {
+            let world = Area { south: -90.0, west: -180.0, north: 90.0, east: 180.0 };
+            live.vessels_in(&world, limit).iter().map(|s| VesselView::new(s, None)).collect()
+        }
+        _ => return Err(bad_query("bbox", "give either bbox, or lat, lon and radius_m together")),
+    };
+    Ok(Json(VesselList { items, total_in_picture: live.vessel_count() }))
+}
+
+fn mmsi_param(raw: &str) -> Result<u32, ApiError> {
+    let mmsi: u32 = path_param("mmsi", raw)?;
+    if mmsi > 999_999_999 {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", "an MMSI has at most 9 digits")
+            .at(FieldLocation::Path, "mmsi"));
+    }
+    Ok(mmsi)
+}
+
+fn vessel_track(state: &AppState, subject: &Subject, raw: &str) -> Result<Track, ApiError> {
+    authorize(subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    state.live.track(mmsi_param(raw)?).ok_or_else(ApiError::not_found)
+}
+
+/// One vessel's latest state.
+#[utoipa::path(get, path = "/vessels/{mmsi}", tag = "picture", security(("bearer" = [])),
+    params(("mmsi" = u32, Path, description = "MMSI")),
+    responses((status = 200, body = VesselView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_vessel(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(mmsi): Path<String>,
+) -> Result<Json<VesselView>, ApiError> {
+    Ok(Json(VesselView::new(&vessel_track(&state, &subject, &mmsi)?.state, None)))
+}
+
+/// One vessel's track as a GeoJSON Feature (RFC 7946): a LineString of its down-sampled
+/// history (a Point while it has one position), with the latest state and each point's time
+/// in `properties`.
+#[utoipa::path(get, path = "/vessels/{mmsi}/track", tag = "picture", security(("bearer" = [])),
+    params(("mmsi" = u32, Path, description = "MMSI")),
+    responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_vessel_track(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(mmsi): Path<String>,
+) -> Result<([(axum::http::HeaderName, &'static str); 1], Json<serde_json::Value>), ApiError> {
+    let track = vessel_track(&state, &subject, &mmsi)?;
+    let coordinates: Vec<[f64; 2]> = track.history.iter().map(|p| [p.lon, p.lat]).collect();
+    let geometry = match coordinates.as_slice() {
+        [] => serde_json::Value::Null,
+        [one] => serde_json::json!({"type": "Point", "coordinates": one}),
+        _ => serde_json::json!({"type": "LineString", "coordinates": coordinates}),
+    };
+    let times: Vec<String> = track.history.iter().map(|p| rfc3339_s(p.time)).collect();
+    let speeds: Vec<Option<f64>> = track.history.iter().map(|p| p.speed).collect();
+    let courses: Vec<Option<f64>> = track.history.iter().map(|p| p.course).collect();
+    let mut properties = serde_json::to_value(VesselView::new(&track.state, None)).unwrap_or_default();
+    if let Some(map) = properties.as_object_mut() {
+        map.insert("times".into(), serde_json::json!(times));
+        map.insert("speeds".into(), serde_json::json!(speeds));
+        map.insert("courses".into(), serde_json::json!(courses));
+    }
+    let feature = serde_json::json!({
+        "type": "Feature",
+        "id": track.state.mmsi,
+        "geometry": geometry,
+        "properties": properties,
+    });
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/geo+json")], Json(feature)))
+}
+
+/// An alert.
+#[derive(Serialize, ToSchema)]
+pub struct AlertView {
+    pub id: RecordId,
+    pub owner: OrgId,
+    /// `zone_entry`, `zone_exit`, `zone_dwell`, `ais_gap`, `loitering`, `encounter`,
+    /// `position_jump`, `position_on_land`, `duplicate_mmsi`, `invalid_mmsi`,
+    /// `identity_change`, `drift` or `watchlist_hit`.
+    pub kind: String,
+    /// `info`, `low`, `medium` or `high`.
+    pub severity: String,
+    /// `new`, `acknowledged`, `dismissed` or `escalated`.
+    pub status: String,
+    /// Why it was dismissed, or the escalation note.
+    pub status_reason: Option<String>,
+    pub mmsi: u32,
+    /// The other vessel of an encounter.
+    pub mmsi_2: Option<u32>,
+    /// The zone, for zone alerts.
+    pub zone: Option<String>,
+    /// RFC 3339 UTC: the episode, as the data timed it.
+    pub start: String,
+    pub end: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub detail: String,
+    /// The NMEA sentences that triggered it.
+    pub evidence: Vec<String>,
+    /// Detections merged into this alert.
+    pub occurrences: u32,
+    pub releasability: Releasability,
+    pub raised_at: String,
+    pub updated_at: String,
+}
+
+impl From<AlertRecord> for AlertView {
+    fn from(a: AlertRecord) -> Self {
+        Self {
+            id: a.id,
+            owner: a.owner_org,
+            kind: a.kind,
+            severity: a.severity,
+            status: a.status,
+            status_reason: a.status_reason,
+            mmsi: a.mmsi,
+            mmsi_2: a.mmsi_2,
+            zone: a.zone,
+            start: rfc3339_s(a.start_s),
+            end: rfc3339_s(a.end_s),
+            lat: a.lat,
+            lon: a.lon,
+            detail: a.detail,
+            evidence: a.evidence,
+            occurrences: a.occurrences,
+            releasability: a.releasability,
+            raised_at: rfc3339(a.raised_at_us),
+            updated_at: rfc3339(a.updated_at_us),
+        }
+    }
+}
+
+/// Alert filters and paging.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// Only this kind.
+    pub kind: Option<String>,
+    /// Only this status: `new`, `acknowledged`, `dismissed` or `escalated`.
+    #[param(pattern = "^(new|acknowledged|dismissed|escalated)$")]
+    pub status: Option<String>,
+    /// Only this vessel.
+    #[param(minimum = 0, maximum = 999999999)]
+    pub mmsi: Option<u32>,
+    /// Only alerts whose episode ended at or after this RFC 3339 time.
+    pub since: Option<String>,
+    /// Cursor: the last alert id of the previous page.
+    pub after: Option<RecordId>,
+    /// Items per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<u32>,
+}
+
+/// Alerts the caller may see, oldest first.
+#[utoipa::path(get, path = "/alerts", tag = "alerts", security(("bearer" = [])), params(AlertQuery),
+    responses((status = 200, body = Page<AlertView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_alerts(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> Result<Json<Page<AlertView>>, ApiError> {
+    let limit = match q.limit {
+        None => 100,
+        Some(n @ 1..=500) => n,
+        Some(_) => return Err(bad_query("limit", "limit must be 1 to 500")),
+    };
+    if let Some(status) = &q.status
+        && !ALERT_STATUSES.contains(&status.as_str())
+    {
+        return Err(bad_query("status", "status must be new, acknowledged, dismissed or escalated"));
+    }
+    if q.mmsi.is_some_and(|m| m > 999_999_999) {
+        return Err(bad_query("mmsi", "an MMSI has at most 9 digits"));
+    }
+    let since_s = q
+        .since
+        .as_deref()
+        .map(|s| s.parse::<jiff::Timestamp>().map(|t| t.as_second()))
+        .transpose()
+        .map_err(|_| bad_query("since", "since must be an RFC 3339 time"))?;
+    let filter = AlertFilter { kind: q.kind, status: q.status, mmsi: q.mmsi, since_s };
+    let items = state.node.alerts(&subject, &filter, q.after, limit).await?;
+    let next = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.to_string())).flatten();
+    Ok(Json(Page { items: items.into_iter().map(Into::into).collect(), next }))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/alerts/{id}", tag = "alerts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_alert(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AlertView>, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    Ok(Json(state.node.alert(&subject, id).await?.into()))
+}
+
+/// A dismissal reason.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DismissBody {
+    /// Why no action is needed (1 to 1,000 characters).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub reason: String,
+}
+
+/// An escalation note.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateBody {
+    /// To whom and why (1 to 1,000 characters).
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub note: String,
+}
+
+async fn handle(state: &AppState, subject: &Subject, id: &str, action: AlertAction) -> Result<Json<AlertView>, ApiError> {
+    let id: RecordId = path_param("id", id)?;
+    Ok(Json(state.node.handle_alert(subject, id, action).await?.into()))
+}
+
+/// Acknowledges an alert (operators of the owning organization).
+#[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "alerts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn acknowledge_alert(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AlertView>, ApiError> {
+    handle(&state, &subject, &id, AlertAction::Acknowledge).await
+}
+
+/// Dismisses an alert with a reason (operators of the owning organization).
+#[utoipa::path(post, path = "/alerts/{id}/dismiss", tag = "alerts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")), request_body = DismissBody,
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn dismiss_alert(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DismissBody>,
+) -> Result<Json<AlertView>, ApiError> {
+    handle(&state, &subject, &id, AlertAction::Dismiss { reason: body.reason }).await
+}
+
+/// Escalates an alert with a note (operators of the owning organization).
+#[utoipa::path(post, path = "/alerts/{id}/escalate", tag = "alerts", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Alert id")), request_body = EscalateBody,
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn escalate_alert(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EscalateBody>,
+) -> Result<Json<AlertView>, ApiError> {
+    handle(&state, &subject, &id, AlertAction::Escalate { note: body.note }).await
+}
+
+/// A zone.
+#[derive(Serialize, ToSchema)]
+pub struct ZoneView {
+    pub id: RecordId,
+    pub owner: OrgId,
+    pub name: String,
+    pub kind: String,
+    /// The GeoJSON Feature as defined.
+    #[schema(value_type = Object)]
+    pub feature: serde_json::Value,
+    pub releasability: Releasability,
+    pub defined_at: String,
+}
+
+impl From<ZoneRecord> for ZoneView {
+    fn from(z: ZoneRecord) -> Self {
+        Self {
+            id: z.id,
+            owner: z.owner_org,
+            name: z.name,
+            kind: z.kind,
+            feature: serde_json::from_str(&z.feature).unwrap_or_default(),
+            releasability: z.releasability,
+            defined_at: rfc3339(z.defined_at_us),
+        }
+    }
+}
+
+/// A new zone.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewZone {
+    /// One GeoJSON Feature (or bare geometry) with a Polygon or MultiPolygon: closed rings of
+    /// at least 4 [lon, lat] positions, not crossing the antimeridian. Properties used: `name`,
+    /// `kind` (`restricted`, `anchorage`, `berth`, `port`, `approach_channel`, ...),
+    /// `ship_types`, `min_length_m`, `max_length_m`, `dwell_minutes`.
+    #[schema(value_type = Object)]
+    pub feature: serde_json::Value,
+    pub releasability: Releasability,
+}
+
+/// The zones the caller may see.
+#[utoipa::path(get, path = "/zones", tag = "zones", security(("bearer" = [])),
+    responses((status = 200, body = Vec<ZoneView>)))]
+async fn list_zones(State(state): State<AppState>, Caller(subject): Caller) -> Result<Json<Vec<ZoneView>>, ApiError> {
+    Ok(Json(state.node.zones(&subject).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Defines a zone the detectors watch (operators). Zone alerts belong to the zone's owner and
+/// carry its releasability.
+#[utoipa::path(post, path = "/zones", tag = "zones", security(("bearer" = [])), request_body = NewZone,
+    responses((status = 201, body = ZoneView), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_zone(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiJson(body): ApiJson<NewZone>,
+) -> Result<(StatusCode, Json<ZoneView>), ApiError> {
+    let zone = state.node.define_zone(&subject, &body.feature, body.releasability).await?;
+    Ok((StatusCode::CREATED, Json(zone.into())))
+}
+
+/// One zone.
+#[utoipa::path(get, path = "/zones/{id}", tag = "zones", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Zone id")),
+    responses((status = 200, body = ZoneView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_zone(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ZoneView>, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    Ok(Json(state.node.zone(&subject, id).await?.into()))
+}
+
+/// Deletes a zone (operators of the owning organization).
+#[utoipa::path(delete, path = "/zones/{id}", tag = "zones", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Zone id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_zone(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    state.node.delete_zone(&subject, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A watch-list entry.
+#[derive(Serialize, ToSchema)]
+pub struct WatchlistEntryView {
+    pub id: RecordId,
+    pub owner: OrgId,
+    pub mmsi: Option<u32>,
+    pub imo: Option<u32>,
+    pub name: Option<String>,
+    pub callsign: Option<String>,
+    pub reason: String,
+    pub releasability: Releasability,
+    pub added_at: String,
+}
+
+impl From<WatchlistRecord> for WatchlistEntryView {
+    fn from(w: WatchlistRecord) -> Self {
+        Self {
+            id: w.id,
+            owner: w.owner_org,
+            mmsi: w.mmsi,
+            imo: w.imo,
+            name: w.name,
+            callsign: w.callsign,
+            reason: w.reason,
+            releasability: w.releasability,
+            added_at: rfc3339(w.added_at_us),
+        }
+    }
+}
+
+/// A new watch-list entry: at least one of `mmsi`, `imo`, `name`, `callsign`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWatchlistEntry {
+    #[schema(minimum = 1, maximum = 999999999)]
+    pub mmsi: Option<u32>,
+    #[schema(minimum = 1000000, maximum = 9999999)]
+    pub imo: Option<u32>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    pub callsign: Option<String>,
+    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    pub reason: String,
+    pub releasability: Releasability,
+}
+
+/// The watch-list entries the caller may see.
+#[utoipa::path(get, path = "/watchlist", tag = "zones", security(("bearer" = [])),
+    responses((status = 200, body = Vec<WatchlistEntryView>)))]
+async fn list_watchlist(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+) -> Result<Json<Vec<WatchlistEntryView>>, ApiError> {
+    Ok(Json(state.node.watchlist(&subject).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Puts a vessel on the watch list (operators). Hits belong to the entry's owner and carry its
+/// releasability.
+#[utoipa::path(post, path = "/watchlist", tag = "zones", security(("bearer" = [])), request_body = NewWatchlistEntry,
+    responses((status = 201, body = WatchlistEntryView), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn create_watchlist_entry(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiJson(body): ApiJson<NewWatchlistEntry>,
+) -> Result<(StatusCode, Json<WatchlistEntryView>), ApiError> {
+    let draft =
+        WatchlistDraft { mmsi: body.mmsi, imo: body.imo, name: body.name, callsign: body.callsign, reason: body.reason };
+    let entry = state.node.add_watchlist_entry(&subject, draft, body.releasability).await?;
+    Ok((StatusCode::CREATED, Json(entry.into())))
+}
+
+/// Takes a vessel off the watch list (operators of the owning organization).
+#[utoipa::path(delete, path = "/watchlist/{id}", tag = "zones", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Entry id")),
+    responses((status = 204, description = "Removed"), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn delete_watchlist_entry(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    state.node.remove_watchlist_entry(&subject, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A feed and its counts.
+#[derive(Serialize, ToSchema)]
+pub struct FeedViewDoc {
+    pub name: String,
+    /// `tcp_client`, `tcp_listener`, `udp`, `file` or `http`.
+    pub kind: String,
+    pub connected: bool,
+    pub connections: u64,
+    pub bytes: u64,
+    pub finished: bool,
+    pub local_addr: Option<String>,
+    pub lines: u64,
+    pub messages: u64,
+    /// Lines refused, by reason (`bad_checksum`, `malformed`, `incomplete_fragments`,
+    /// `unsupported`, `too_long`).
+    #[schema(value_type = Object)]
+    pub errors: serde_json::Value,
+    /// Unix seconds of the latest decoded message.
+    pub last_message_s: Option<i64>,
+}
+
+/// The node's AIS feeds and what each has done.
+#[utoipa::path(get, path = "/feeds", tag = "picture", security(("bearer" = [])),
+    responses((status = 200, body = Vec<FeedViewDoc>)))]
+async fn list_feeds(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+) -> Result<Json<Vec<hl_live::FeedView>>, ApiError> {
+    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    Ok(Json(state.live.feeds()))
+}
+
+/// What a posted batch did.
+#[derive(Serialize, ToSchema)]
+pub struct SentencesReport {
+    pub lines: u64,
+    pub messages: u64,
+    /// Lines refused, by reason.
+    #[schema(value_type = Object)]
+    pub errors: serde_json::Value,
+}
+
+/// Feeds NMEA sentences (`!AIVDM`/`!AIVDO`, tag blocks allowed), one per line, into the
+/// picture as the `http` feed (operators). Answers once they are processed; bad lines are
+/// counted by reason, never fatal.
+#[utoipa::path(post, path = "/ais/sentences", tag = "picture", security(("bearer" = [])),
+    request_body(content = String, content_type = "text/plain", description = "NMEA lines"),
+    responses((status = 200, body = SentencesReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
+async fn post_sentences(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    body: Bytes,
+) -> Result<Json<SentencesReport>, ApiError> {
+    authorize(&subject, Action::FeedPicture).map_err(hl_node::NodeError::from)?;
+    let report = state.live.submit_lines(&body).await?;
+    Ok(Json(SentencesReport {
+        lines: report.lines,
+        messages: report.messages,
+        errors: serde_json::to_value(&report.errors).unwrap_or_default(),
+    }))
+}
+
+/// What the stream carries.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Vessel updates (default true).
+    pub vessels: Option<bool>,
+    /// Alerts (default true).
+    pub alerts: Option<bool>,
+    /// Only vessel updates inside `south,west,north,east`.
+    pub bbox: Option<String>,
+}
+
+/// Alerts fetched per catch-up round.
+const CATCH_UP_PAGE: u32 = 500;
+
+struct StreamState {
+    state: AppState,
+    subject: Subject,
+    alerts: Option<tokio::sync::broadcast::Receiver<Arc<AlertRecord>>>,
+    vessels: Option<tokio::sync::broadcast::Receiver<Arc<VesselState>>>,
+    area: Option<Area>,
+    /// The last alert sent; catching up reads the store after it.
+    cursor: Option<RecordId>,
+    catching_up: bool,
+    queued: VecDeque<SseEvent>,
+}
+
+fn alert_event(alert: AlertRecord) -> SseEvent {
+    let id = alert.id.to_string();
+    let view = AlertView::from(alert);
+    SseEvent::default().event("alert").id(id).json_data(&view).unwrap_or_else(|_| SseEvent::default().comment("?"))
+}
+
+impl StreamState {
+    /// Reads alerts after the cursor from the store (after a lag, or a reconnection with
+    /// `Last-Event-ID`): the stream never loses an alert.
+    async fn catch_up(&mut self) {
+        let page = self.state.node.alerts(&self.subject, &AlertFilter::default(), self.cursor, CATCH_UP_PAGE).await;
+        let page = page.unwrap_or_default();
+        self.catching_up = page.len() == CATCH_UP_PAGE as usize;
+        for alert in page {
+            self.cursor = Some(alert.id);
+            self.queued.push_back(alert_event(alert));
+        }
+    }
+
+    async fn next_event(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(event) = self.queued.pop_front() {
+                return Some(event);
+            }
+            if self.catching_up {
+                self.catch_up().await;
+                continue;
+            }
+            tokio::select! {
+                alert = recv_or_pending(&mut self.alerts) => match alert {
+                    Ok(alert) => {
+                        if self.cursor.is_some_and(|c| alert.id <= c) {
+                            continue;
+                        }
+                        // The policy decides per subscriber, from the stored record.
+                        if let Ok(visible) = self.state.node.alert(&self.subject, alert.id).await {
+                            self.cursor = Some(visible.id);
+                            return Some(alert_event(visible));
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        metrics::counter!("harborlink_stream_alert_catch_ups_total").increment(1);
+                        self.catching_up = true;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                vessel = recv_or_pending(&mut self.vessels) => match vessel {
+                    Ok(vessel) => {
+                        let inside = self.area.is_none_or(|a| vessel.position().is_some_and(|p| a.contains(&p)));
+                        if inside {
+                            let view = VesselView::new(&vessel, None);
+                            return SseEvent::default().event("vessel").json_data(&view).ok();
+                        }
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        metrics::counter!("harborlink_stream_updates_dropped_total").increment(n);
+                        return SseEvent::default().event("dropped").json_data(serde_json::json!({"vessel_updates": n})).ok();
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+            }
+        }
+    }
+}
+
+async fn recv_or_pending<T: Clone>(
+    receiver: &mut Option<tokio::sync::broadcast::Receiver<T>>,
+) -> Result<T, RecvError> {
+    match receiver {
+        Some(r) => r.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Server-Sent Events: `vessel` events (latest state, at most one per vessel per throttle
+/// interval; dropped for a consumer that falls behind, announced by a `dropped` event) and
+/// `alert` events (every new alert the caller may see, with its id as the event id; a
+/// reconnecting client sends `Last-Event-ID` and receives the alerts it missed).
+#[utoipa::path(get, path = "/stream", tag = "picture", security(("bearer" = [])), params(StreamQuery),
+    responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String)))]
+async fn stream(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiQuery(q): ApiQuery<StreamQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    let area = q.bbox.as_deref().map(parse_bbox).transpose()?;
+    let last_event = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());
+    let (alerts, vessels) = state.live.subscribe();
+    let streaming = StreamState {
+        state,
+        subject,
+        alerts: q.alerts.unwrap_or(true).then_some(alerts),
+        vessels: q.vessels.unwrap_or(true).then_some(vessels),
+        area,
+        cursor: last_event,
+        catching_up: last_event.is_some(),
+        queued: VecDeque::new(),
+    };
+    let events = futures_util::stream::unfold(streaming, |mut s| async move {
+        let event = s.next_event().await?;
+        Some((Ok(event), s))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,332 @@
+//! The engine: one thread that owns the pipeline (decoding, tracks, detectors) and the alert
+//! gate, fed batches of lines by the feeds. CPU-bound and synchronous, so it runs on a thread of
+//! its own, never on the async runtime; the API reads its state under a short lock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hl_ais::ErrorKind;
+use hl_detect::{Admission, Alert, AlertGate, Watchlist};
+use hl_geo::Zone;
+use hl_node::{AlertDraft, AlertRepeat};
+use hl_store::AlertRecord;
+use hl_track::{Fed, Pipeline, TimeSource, VesselState};
+use hl_types::{OrgId, RecordId, Releasability};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::now_s;
+
+/// Batches waiting for the engine; feeds beyond it wait (TCP back-pressure) or drop (UDP).
+pub const WORK_QUEUE_MAX: usize = 1_024;
+/// Alert records waiting for the recorder; the engine waits when it is full, so an alert is
+/// never dropped (ingestion slows instead).
+pub const ALERT_QUEUE_MAX: usize = 16_384;
+
+/// A batch of whole lines from one feed.
+#[derive(Debug)]
+pub struct Batch {
+    pub feed: usize,
+    pub source: TimeSource,
+    /// Unix seconds at reception.
+    pub received: i64,
+    /// Lines, each ending in `\n`.
+    pub lines: Vec<u8>,
+    /// Overlong lines the feed already skipped.
+    pub too_long: u64,
+}
+
+/// What one batch did, for a caller that waits (HTTP).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchReport {
+    pub lines: u64,
+    pub messages: u64,
+    /// Lines refused, by reason.
+    pub errors: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Who owns an alert and who may see it.
+pub type Owning = (OrgId, Releasability);
+
+/// Zones and watch list with the owner of each zone and entry.
+pub struct Inputs {
+    pub zones: Vec<Zone>,
+    pub watchlist: Watchlist,
+    pub owners: HashMap<String, Owning>,
+}
+
+/// Work for the engine.
+pub enum Work {
+    Lines(Batch),
+    /// Lines whose report the sender awaits.
+    Report(Batch, oneshot::Sender<BatchReport>),
+    Inputs(Inputs),
+    /// Answered once everything sent before it is processed.
+    Flush(oneshot::Sender<()>),
+}
+
+/// What the recorder must write.
+#[derive(Debug)]
+pub enum Outgoing {
+    Raise(Owning, AlertDraft),
+    Repeat(AlertRepeat),
+}
+
+/// A feed's totals.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct FeedCounts {
+    pub lines: u64,
+    pub messages: u64,
+    pub errors: std::collections::BTreeMap<&'static str, u64>,
+    /// Unix seconds of the latest decoded message.
+    pub last_message_s: Option<i64>,
+}
+
+/// The state the API reads.
+pub struct EngineState {
+    pub pipeline: Pipeline,
+    pub gate: AlertGate<RecordId>,
+    pub feed_counts: Vec<FeedCounts>,
+    pub feed_names: Vec<String>,
+    /// Owner of alerts about no zone or watch-list entry in particular; `None` until the node
+    /// has an organization (alerts are then counted, not recorded).
+    pub default_owner: Option<Owning>,
+    pub owners: HashMap<String, Owning>,
+    /// When each vessel was last put on the stream (per-vessel throttle).
+    streamed: HashMap<u32, Instant>,
+}
+
+impl EngineState {
+    pub fn new(pipeline: Pipeline, gate: AlertGate<RecordId>, feed_names: Vec<String>) -> Self {
+        Self {
+            pipeline,
+            gate,
+            feed_counts: vec![FeedCounts::default(); feed_names.len()],
+            feed_names,
+            default_owner: None,
+            owners: HashMap::new(),
+            streamed: HashMap::new(),
+        }
+    }
+}
+
+/// The engine's outputs.
+pub struct Outputs {
+    pub alerts: mpsc::Sender<Outgoing>,
+    pub vessels: broadcast::Sender<Arc<VesselState>>,
+    /// Least time between two stream updates of one vessel.
+    pub vessel_throttle: Duration,
+    pub sweep_interval: Duration,
+}
+
+fn reason(kind: ErrorKind) -> &'static str {
+    kind.as_str()
+}
+
+/// Runs the engine until every sender of `work` is gone.
+pub fn run(
+    state: Arc<Mutex<EngineState>>,
+    mut work: mpsc::Receiver<Work>,
+    outputs: Outputs,
+    runtime: tokio::runtime::Handle,
+) {
+    let mut next_sweep = Instant::now() + outputs.sweep_interval;
+    let mut outgoing = Vec::new();
+    loop {
+        let wait = next_sweep.saturating_duration_since(Instant::now());
+        let received = runtime.block_on(async { tokio::time::timeout(wait, work.recv()).await });
+        match received {
+            Ok(None) => break,
+            Ok(Some(Work::Lines(batch))) => {
+                process(&state, batch, &outputs, &mut outgoing);
+            }
+            Ok(Some(Work::Report(batch, reply))) => {
+                let report = process(&state, batch, &outputs, &mut outgoing);
+                let _ = reply.send(report);
+            }
+            Ok(Some(Work::Inputs(inputs))) => {
+                if let Ok(mut s) = state.lock() {
+                    s.pipeline.picture_mut().set_zones(inputs.zones);
+                    s.pipeline.picture_mut().set_watchlist(inputs.watchlist);
+                    s.owners = inputs.owners;
+                }
+            }
+            Ok(Some(Work::Flush(reply))) => {
+                send_all(&outputs, &mut outgoing);
+                let _ = reply.send(());
+            }
+            Err(_) => {}
+        }
+        if Instant::now() >= next_sweep {
+            next_sweep = Instant::now() + outputs.sweep_interval;
+            if let Ok(mut s) = state.lock() {
+                let now = now_s();
+                let alerts = s.pipeline.sweep(now);
+                gate_alerts(&mut s, alerts, None, &mut outgoing);
+                s.gate.forget_before(now);
+                metrics::gauge!("harborlink_vessels").set(s.pipeline.tracks().map_or(0, |t| t.len()) as f64);
+            }
+        }
+        send_all(&outputs, &mut outgoing);
+    }
+}
+
+fn send_all(outputs: &Outputs, outgoing: &mut Vec<Outgoing>) {
+    for item in outgoing.drain(..) {
+        // Blocking when the recorder is behind: alerts are never dropped.
+        if outputs.alerts.blocking_send(item).is_err() {
+            tracing::error!("alert recorder stopped; alert not recorded");
+        }
+    }
+}
+
+fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing: &mut Vec<Outgoing>) -> BatchReport {
+    let mut report = BatchReport::default();
+    let Ok(mut guard) = state.lock() else { return report };
+    let s = &mut *guard;
+    let mut alerts = Vec::new();
+    let mut changed = Vec::new();
+    if batch.too_long > 0 {
+        *report.errors.entry("too_long").or_default() += batch.too_long;
+        for _ in 0..batch.too_long {
+            s.pipeline.skip_line(batch.feed);
+        }
+    }
+    for line in batch.lines.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            continue;
+        }
+        report.lines += 1;
+        match s.pipeline.feed(batch.feed, batch.source, line, batch.received, &mut alerts) {
+            Fed::Rejected(kind) => *report.errors.entry(reason(kind)).or_default() += 1,
+            Fed::Pending => {}
+            Fed::Untimed => report.messages += 1,
+            Fed::Message { mmsi, track_changed } => {
+                report.messages += 1;
+                if track_changed {
+                    changed.push(mmsi);
+                }
+            }
+        }
+        if !alerts.is_empty() {
+            let evidence = String::from_utf8_lossy(line).into_owned();
+            let raised = std::mem::take(&mut alerts);
+            gate_alerts(s, raised, Some(evidence), outgoing);
+        }
+    }
+    let dropped = s.pipeline.drain_dropped(batch.feed) as u64;
+    if dropped > 0 {
+        *report.errors.entry("incomplete_fragments").or_default() += dropped;
+    }
+    // Stream updates, at most one per vessel per throttle interval.
+    let now = Instant::now();
+    for mmsi in changed {
+        let due = s.streamed.get(&mmsi).is_none_or(|t| now.duration_since(*t) >= outputs.vessel_throttle);
+        if due && outputs.vessels.receiver_count() > 0 {
+            if let Some(track) = s.pipeline.tracks().and_then(|t| t.get(mmsi)) {
+                let _ = outputs.vessels.send(Arc::new(track.state.clone()));
+            }
+            s.streamed.insert(mmsi, now);
+        }
+    }
+    if s.streamed.len() > 1_000_000 {
+        s.streamed.retain(|_, t| now.duration_since(*t) < outputs.vessel_throttle);
+    }
+    if let Some(counts) = s.feed_counts.get_mut(batch.feed) {
+        counts.lines += report.lines;
+        counts.messages += report.messages;
+        if report.messages > 0 {
+            counts.last_message_s = Some(batch.received);
+        }
+        for (reason, n) in &report.errors {
+            *counts.errors.entry(reason).or_default() += n;
+        }
+    }
+    let name = s.feed_names.get(batch.feed).cloned().unwrap_or_default();
+    drop(guard);
+    metrics::counter!("harborlink_feed_lines_total", "feed" => name.clone()).increment(report.lines);
+    metrics::counter!("harborlink_feed_messages_total", "feed" => name.clone()).increment(report.messages);
+    for (reason, n) in &report.errors {
+        metrics::counter!("harborlink_feed_errors_total", "feed" => name.clone(), "reason" => *reason).increment(*n);
+    }
+    if report.messages > 0 {
+        metrics::gauge!("harborlink_feed_last_message_timestamp_seconds", "feed" => name).set(batch.received as f64);
+    }
+    report
+}
+
+/// Opens or merges each alert.
+fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>, outgoing: &mut Vec<Outgoing>) {
+    for alert in alerts {
+        // Zone alerts and watch-list hits belong to the zone's or entry's owner.
+        let owning = alert
+            .zone
+            .as_ref()
+            .or(alert.watch_entry.as_ref())
+            .and_then(|id| s.owners.get(id))
+            .cloned()
+            .or_else(|| s.default_owner.clone());
+        let Some(owning) = owning else {
+            metrics::counter!("harborlink_alerts_unowned_total").increment(1);
+            continue;
+        };
+        match s.gate.admit(&alert) {
+            Admission::New => {
+                let id = RecordId::generate();
+                s.gate.opened(&alert, id);
+                metrics::counter!("harborlink_alerts_raised_total", "kind" => alert.kind.as_str()).increment(1);
+                outgoing.push(Outgoing::Raise(owning, AlertDraft {
+                    id,
+                    kind: alert.kind.as_str().to_owned(),
+                    severity: alert.severity.as_str().to_owned(),
+                    mmsi: alert.mmsi,
+                    mmsi_2: alert.mmsi_2,
+                    zone: alert.zone,
+                    start_s: alert.start,
+                    end_s: alert.end,
+                    lat: alert.lat,
+                    lon: alert.lon,
+                    detail: alert.detail,
+                    evidence: evidence.clone().into_iter().collect(),
+                }));
+            }
+            Admission::Repeat { id, occurrences } => {
+                metrics::counter!("harborlink_alerts_merged_total").increment(1);
+                outgoing.push(Outgoing::Repeat(AlertRepeat {
+                    alert: id,
+                    end_s: alert.end,
+                    lat: alert.lat,
+                    lon: alert.lon,
+                    occurrences,
+                    detail: alert.detail,
+                }));
+            }
+        }
+    }
+}
+
+/// The record a raised alert becomes, for the stream (what the store now holds).
+pub fn raised_record(owning: &Owning, draft: &AlertDraft, at_us: i64) -> AlertRecord {
+    AlertRecord {
+        id: draft.id,
+        owner_org: owning.0,
+        kind: draft.kind.clone(),
+        severity: draft.severity.clone(),
+        status: String::from("new"),
+        status_reason: None,
+        mmsi: draft.mmsi,
+        mmsi_2: draft.mmsi_2,
+        zone: draft.zone.clone(),
+        start_s: draft.start_s,
+        end_s: draft.end_s,
+        lat: draft.lat,
+        lon: draft.lon,
+        detail: draft.detail.clone(),
+        evidence: draft.evidence.clone(),
+        occurrences: 1,
+        releasability: owning.1.clone(),
+        raised_at_us: at_us,
+        updated_at_us: at_us,
+    }
+}

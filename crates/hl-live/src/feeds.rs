@@ -1,0 +1,436 @@
+//! Feed sources: each reads bytes from somewhere, cuts them into whole lines and hands batches
+//! to the engine. None ever stops on bad input: overlong lines and garbage are counted and
+//! skipped; a lost connection is retried with backoff.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use hl_track::TimeSource;
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+use crate::engine::{Batch, Work};
+use crate::now_s;
+
+/// Longest line accepted (NMEA allows 82 characters; tag blocks and aggregator suffixes add
+/// some). Longer ones are skipped and counted as `too_long`.
+pub const LINE_BYTES_MAX: usize = 4_096;
+/// Bytes read at a time from a stream.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+/// Reconnection backoff of a TCP client: from the first delay, doubling up to the last.
+const BACKOFF_FIRST: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// Connections a TCP listener feed serves at once; more wait in the accept queue.
+pub const LISTENER_CONNECTIONS_MAX: usize = 64;
+/// Largest UDP datagram read.
+const DATAGRAM_BYTES_MAX: usize = 65_535;
+
+/// How a file is replayed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// As fast as the engine takes it.
+    Fast,
+    /// At the pace of the tag-block times, `speed` times real time.
+    Recorded { speed: f64 },
+}
+
+/// Where a feed's lines come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FeedSource {
+    /// Connect to a receiver or aggregator and read; reconnect with backoff.
+    TcpClient { address: String },
+    /// Accept connections from receivers that push.
+    TcpListener { listen: SocketAddr },
+    /// Receive datagrams, each one or more lines.
+    Udp { listen: SocketAddr },
+    /// Replay a recorded file once.
+    File { path: PathBuf, pace: Pace },
+    /// Lines posted to the HTTP API (the node adds this feed itself, as `http`).
+    Http,
+}
+
+impl FeedSource {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FeedSource::TcpClient { .. } => "tcp_client",
+            FeedSource::TcpListener { .. } => "tcp_listener",
+            FeedSource::Udp { .. } => "udp",
+            FeedSource::File { .. } => "file",
+            FeedSource::Http => "http",
+        }
+    }
+
+    /// Replayed files keep their recorded times; everything else is live.
+    pub fn time_source(&self) -> TimeSource {
+        match self {
+            FeedSource::File { .. } => TimeSource::Recorded,
+            _ => TimeSource::Live,
+        }
+    }
+}
+
+/// A configured feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedConfig {
+    pub name: String,
+    #[serde(flatten)]
+    pub source: FeedSource,
+}
+
+/// What a feed has done, shared between its task, the engine and the API.
+#[derive(Debug, Default)]
+pub struct FeedStatus {
+    pub connected: AtomicBool,
+    pub connections: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Set once a file replay has read its whole file.
+    pub finished: AtomicBool,
+    /// The bound address of a listener (port 0 picks one).
+    pub local_addr: std::sync::Mutex<Option<SocketAddr>>,
+}
+
+/// Cuts a byte stream into batches of whole lines.
+pub(crate) struct LineCutter {
+    feed: usize,
+    source: TimeSource,
+    pending: Vec<u8>,
+    /// Skipping the rest of an overlong line.
+    skipping: bool,
+    pub(crate) too_long: u64,
+}
+
+impl LineCutter {
+    pub(crate) fn new(feed: usize, source: TimeSource) -> Self {
+        Self { feed, source, pending: Vec::new(), skipping: false, too_long: 0 }
+    }
+
+    /// Takes `bytes`; returns a batch of the whole lines completed, if any.
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) -> Option<Batch> {
+        let mut out = Vec::with_capacity(bytes.len() + self.pending.len());
+        let mut too_long = 0;
+        if self.skipping {
+            match bytes.iter().position(|&b| b == b'\n') {
+                Some(end) => {
+                    self.skipping = false;
+                    bytes = &bytes[end + 1..];
+                }
+                None => return None,
+            }
+        }
+        let Some(last_newline) = bytes.iter().rposition(|&b| b == b'\n') else {
+            self.pending.extend_from_slice(bytes);
+            if self.pending.len() > LINE_BYTES_MAX {
+                self.pending.clear();
+                self.skipping = true;
+                self.too_long += 1;
+                return Some(self.batch(out, 1));
+            }
+            return None;
+        };
+        out.extend_from_slice(&self.pending);
+        self.pending.clear();
+        out.extend_from_slice(&bytes[..=last_newline]);
+        self.pending.extend_from_slice(&bytes[last_newline + 1..]);
+        if self.pending.len() > LINE_BYTES_MAX {
+            self.pending.clear();
+            self.skipping = true;
+            too_long += 1;
+        }
+        // Drop overlong lines inside the batch here, so the engine sees only sane lines.
+        if out.split(|&b| b == b'\n').any(|l| l.len() > LINE_BYTES_MAX) {
+            let mut kept = Vec::with_capacity(out.len());
+            for line in out.split(|&b| b == b'\n') {
+                if line.len() > LINE_BYTES_MAX {
+                    too_long += 1;
+                } else if !line.is_empty() {
+                    kept.extend_from_slice(line);
+                    kept.push(b'\n');
+                }
+            }
+            out = kept;
+        }
+        self.too_long += too_long;
+        Some(self.batch(out, too_long))
+    }
+
+    /// What is left at the end of a stream (a last line without newline).
+    pub(crate) fn finish(&mut self) -> Option<Batch> {
+        if self.pending.is_empty() || self.skipping {
+            return None;
+        }
+        let mut rest = std::mem::take(&mut self.pending);
+        rest.push(b'\n');
+        Some(self.batch(rest, 0))
+    }
+
+    pub(crate) fn batch_empty(&self) -> Batch {
+        self.batch(Vec::new(), 0)
+    }
+
+    fn batch(&self, lines: Vec<u8>, too_long: u64) -> Batch {
+        Batch { feed: self.feed, source: self.source, received: now_s(), lines, too_long }
+    }
+}
+
+/// Runs one feed until the engine goes away.
+pub(crate) async fn run(feed: usize, config: FeedConfig, status: Arc<FeedStatus>, work: mpsc::Sender<Work>) {
+    let source = config.source.time_source();
+    let name = config.name.clone();
+    let result = match config.source {
+        FeedSource::TcpClient { address } => tcp_client(feed, &name, &address, source, &status, &work).await,
+        FeedSource::TcpListener { listen } => tcp_listener(feed, &name, listen, source, status, work).await,
+        FeedSource::Udp { listen } => udp(feed, &name, listen, source, &status, &work).await,
+        FeedSource::File { path, pace } => file(feed, &name, &path, pace, &status, &work).await,
+        FeedSource::Http => Ok(()),
+    };
+    if let Err(err) = result {
+        tracing::error!(feed = %name, error = %err, "feed stopped");
+    }
+}
+
+/// Reads a stream to its end, sending batches. Returns false when the engine is gone.
+async fn pump<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    cutter: &mut LineCutter,
+    status: &FeedStatus,
+    work: &mpsc::Sender<Work>,
+) -> bool {
+    let mut buf = vec![0u8; READ_CHUNK_BYTES];
+    loop {
+        let n = match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        status.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        if let Some(batch) = cutter.push(&buf[..n])
+            && work.send(Work::Lines(batch)).await.is_err()
+        {
+            return false;
+        }
+    }
+    if let Some(batch) = cutter.finish() {
+        return work.send(Work::Lines(batch)).await.is_ok();
+    }
+    true
+}
+
+async fn tcp_client(
+    feed: usize,
+    name: &str,
+    address: &str,
+    source: TimeSource,
+    status: &FeedStatus,
+    work: &mpsc::Sender<Work>,
+) -> std::io::Result<()> {
+    let mut backoff = BACKOFF_FIRST;
+    loop {
+        match tokio::net::TcpStream::connect(address).await {
+            Ok(mut stream) => {
+                backoff = BACKOFF_FIRST;
+                status.connected.store(true, Ordering::Relaxed);
+                status.connections.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(feed = %name, %address, "feed connected");
+                let mut cutter = LineCutter::new(feed, source);
+                let alive = pump(&mut stream, &mut cutter, status, work).await;
+                status.connected.store(false, Ordering::Relaxed);
+                if !alive {
+                    return Ok(());
+                }
+                tracing::warn!(feed = %name, %address, "feed connection closed; reconnecting");
+            }
+            Err(err) => {
+                tracing::warn!(feed = %name, %address, error = %err, retry_in_ms = backoff.as_millis() as u64, "feed connection failed");
+            }
+        }
+        metrics::counter!("harborlink_feed_reconnects_total", "feed" => name.to_owned()).increment(1);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+        if work.is_closed() {
+            return Ok(());
+        }
+    }
+}
+
+async fn tcp_listener(
+    feed: usize,
+    name: &str,
+    listen: SocketAddr,
+    source: TimeSource,
+    status: Arc<FeedStatus>,
+    work: mpsc::Sender<Work>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let bound = listener.local_addr()?;
+    if let Ok(mut slot) = status.local_addr.lock() {
+        *slot = Some(bound);
+    }
+    tracing::info!(feed = %name, address = %bound, "feed listening (tcp)");
+    let permits = Arc::new(tokio::sync::Semaphore::new(LISTENER_CONNECTIONS_MAX));
+    loop {
+        let Ok(permit) = permits.clone().acquire_owned().await else { return Ok(()) };
+        let (mut stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                tracing::warn!(feed = %name, error = %err, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        if work.is_closed() {
+            return Ok(());
+        }
+        status.connections.fetch_add(1, Ordering::Relaxed);
+        let (status, work, name) = (status.clone(), work.clone(), name.to_owned());
+        tokio::spawn(async move {
+            tracing::debug!(feed = %name, %peer, "receiver connected");
+            // Each connection cuts its own lines: one receiver's half line never joins another's.
+            let mut cutter = LineCutter::new(feed, source);
+            pump(&mut stream, &mut cutter, &status, &work).await;
+            drop(permit);
+        });
+    }
+}
+
+async fn udp(
+    feed: usize,
+    name: &str,
+    listen: SocketAddr,
+    source: TimeSource,
+    status: &FeedStatus,
+    work: &mpsc::Sender<Work>,
+) -> std::io::Result<()> {
+    let socket = tokio::net::UdpSocket::bind(listen).await?;
+    let bound = socket.local_addr()?;
+    if let Ok(mut slot) = status.local_addr.lock() {
+        *slot = Some(bound);
+    }
+    tracing::info!(feed = %name, address = %bound, "feed listening (udp)");
+    let mut buf = vec![0u8; DATAGRAM_BYTES_MAX];
+    loop {
+        let (n, _) = socket.recv_from(&mut buf).await?;
+        status.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        // A datagram is whole: its last line needs no newline.
+        let mut cutter = LineCutter::new(feed, source);
+        let batch = match cutter.push(&buf[..n]) {
+            Some(mut batch) => {
+                if let Some(rest) = cutter.finish() {
+                    batch.lines.extend_from_slice(&rest.lines);
+                }
+                Some(batch)
+            }
+            None => cutter.finish().or_else(|| (cutter.too_long > 0).then(|| cutter.batch(Vec::new(), cutter.too_long))),
+        };
+        if let Some(batch) = batch {
+            // UDP has no back-pressure: when the engine is behind, the datagram is dropped
+            // and counted rather than stalling the socket.
+            match work.try_send(Work::Lines(batch)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    metrics::counter!("harborlink_feed_datagrams_dropped_total", "feed" => name.to_owned()).increment(1);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
+            }
+        }
+    }
+}
+
+async fn file(
+    feed: usize,
+    name: &str,
+    path: &std::path::Path,
+    pace: Pace,
+    status: &FeedStatus,
+    work: &mpsc::Sender<Work>,
+) -> std::io::Result<()> {
+    let mut reader = tokio::fs::File::open(path).await?;
+    status.connected.store(true, Ordering::Relaxed);
+    tracing::info!(feed = %name, path = %path.display(), "replaying file");
+    let mut cutter = LineCutter::new(feed, TimeSource::Recorded);
+    match pace {
+        Pace::Fast => {
+            pump(&mut reader, &mut cutter, status, work).await;
+        }
+        Pace::Recorded { speed } => {
+            let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+            let mut text = Vec::new();
+            reader.read_to_end(&mut text).await?;
+            status.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
+            let started = tokio::time::Instant::now();
+            let mut first: Option<i64> = None;
+            for line in text.split_inclusive(|&b| b == b'\n') {
+                if let Some(t) = tag_time(line) {
+                    let origin = *first.get_or_insert(t);
+                    let due = Duration::from_secs_f64(((t - origin).max(0) as f64) / speed);
+                    tokio::time::sleep_until(started + due).await;
+                }
+                if let Some(batch) = cutter.push(line)
+                    && work.send(Work::Lines(batch)).await.is_err()
+                {
+                    return Ok(());
+                }
+            }
+            if let Some(batch) = cutter.finish() {
+                let _ = work.send(Work::Lines(batch)).await;
+            }
+        }
+    }
+    status.connected.store(false, Ordering::Relaxed);
+    status.finished.store(true, Ordering::Relaxed);
+    tracing::info!(feed = %name, "file replay finished");
+    Ok(())
+}
+
+/// The `c:` time of a line's tag block, for pacing (decoding proper happens in the engine).
+fn tag_time(line: &[u8]) -> Option<i64> {
+    let text = std::str::from_utf8(line).ok()?;
+    let tag = text.strip_prefix('\\')?.split('\\').next()?;
+    let fields = tag.split('*').next()?;
+    fields.split(',').find_map(|f| f.strip_prefix("c:")).and_then(|c| {
+        let t: i64 = c.parse().ok()?;
+        // Some receivers write milliseconds.
+        Some(if t > 100_000_000_000 { t / 1_000 } else { t })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(batch: &Batch) -> Vec<&[u8]> {
+        batch.lines.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect()
+    }
+
+    #[test]
+    fn cuts_whole_lines_across_reads_and_skips_overlong_ones() {
+        let mut cutter = LineCutter::new(0, TimeSource::Live);
+        assert!(cutter.push(b"!AIVDM,1,1,,A,abc").is_none(), "half a line waits");
+        let batch = cutter.push(b",0*00\r\n!AIVDM,2\nhalf").unwrap_or_else(|| panic!());
+        assert_eq!(lines(&batch), [&b"!AIVDM,1,1,,A,abc,0*00\r"[..], b"!AIVDM,2"]);
+        let flood = vec![b'x'; LINE_BYTES_MAX * 3];
+        let batch = cutter.push(&flood).unwrap_or_else(|| panic!());
+        assert_eq!(batch.too_long, 1, "the half line grew past the limit");
+        assert!(cutter.push(b"still the same line").is_none());
+        let batch = cutter.push(b" end\nnext\n").unwrap_or_else(|| panic!());
+        assert_eq!(lines(&batch), [&b"next"[..]]);
+        let mut inside = b"ok\n".to_vec();
+        inside.extend(vec![b'y'; LINE_BYTES_MAX + 1]);
+        inside.extend(b"\nfine\n");
+        let batch = cutter.push(&inside).unwrap_or_else(|| panic!());
+        assert_eq!((lines(&batch), batch.too_long), (vec![&b"ok"[..], b"fine"], 1));
+        assert!(cutter.push(b"last").is_none());
+        assert_eq!(cutter.finish().map(|b| b.lines), Some(b"last\n".to_vec()));
+    }
+
+    #[test]
+    fn reads_tag_block_times_for_pacing() {
+        assert_eq!(tag_time(b"\\s:r1,c:1763900000*00\\!AIVDM"), Some(1_763_900_000));
+        assert_eq!(tag_time(b"\\c:1763900000123*00\\!AIVDM"), Some(1_763_900_000));
+        assert_eq!(tag_time(b"!AIVDM,1,1"), None);
+    }
+}
