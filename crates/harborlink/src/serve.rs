@@ -33,7 +33,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
     };
     let store = node.store().clone();
-    let live = hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
+    let live =
+        hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
     let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics }, &config);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

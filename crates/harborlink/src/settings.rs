@@ -73,8 +73,14 @@ impl LiveSettings {
     pub fn config(&self) -> anyhow::Result<hl_live::LiveConfig> {
         use std::time::Duration;
         anyhow::ensure!(self.cooldown_secs >= 0, "live.cooldown_secs must not be negative");
-        anyhow::ensure!(self.sweep_secs > 0 && self.snapshot_secs > 0, "live.sweep_secs and live.snapshot_secs must be positive");
-        anyhow::ensure!(self.history_points_max > 0 && self.history_interval_secs >= 0, "live history bounds must be positive");
+        anyhow::ensure!(
+            self.sweep_secs > 0 && self.snapshot_secs > 0,
+            "live.sweep_secs and live.snapshot_secs must be positive"
+        );
+        anyhow::ensure!(
+            self.history_points_max > 0 && self.history_interval_secs >= 0,
+            "live history bounds must be positive"
+        );
         Ok(hl_live::LiveConfig {
             feeds: self.feeds.clone(),
             organization: self.organization.clone(),

@@ -157,9 +157,11 @@ pub struct VesselQuery {
 }
 
 fn parse_bbox(text: &str) -> Result<Area, ApiError> {
-    let parts: Vec<f64> = text.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
-        bad_query("bbox", "bbox is south,west,north,east in degrees")
-    })?;
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad_query("bbox", "bbox is south,west,north,east in degrees"))?;
     let [south, west, north, east] = parts[..] else {
         return Err(bad_query("bbox", "bbox is south,west,north,east in degrees"));
     };
@@ -412,7 +414,12 @@ pub struct EscalateBody {
     pub note: String,
 }
 
-async fn handle(state: &AppState, subject: &Subject, id: &str, action: AlertAction) -> Result<Json<AlertView>, ApiError> {
+async fn handle(
+    state: &AppState,
+    subject: &Subject,
+    id: &str,
+    action: AlertAction,
+) -> Result<Json<AlertView>, ApiError> {
     let id: RecordId = path_param("id", id)?;
     Ok(Json(state.node.handle_alert(subject, id, action).await?.into()))
 }
@@ -609,8 +616,13 @@ async fn create_watchlist_entry(
     Caller(subject): Caller,
     ApiJson(body): ApiJson<NewWatchlistEntry>,
 ) -> Result<(StatusCode, Json<WatchlistEntryView>), ApiError> {
-    let draft =
-        WatchlistDraft { mmsi: body.mmsi, imo: body.imo, name: body.name, callsign: body.callsign, reason: body.reason };
+    let draft = WatchlistDraft {
+        mmsi: body.mmsi,
+        imo: body.imo,
+        name: body.name,
+        callsign: body.callsign,
+        reason: body.reason,
+    };
     let entry = state.node.add_watchlist_entry(&subject, draft, body.releasability).await?;
     Ok((StatusCode::CREATED, Json(entry.into())))
 }
@@ -784,9 +796,7 @@ impl StreamState {
     }
 }
 
-async fn recv_or_pending<T: Clone>(
-    receiver: &mut Option<tokio::sync::broadcast::Receiver<T>>,
-) -> Result<T, RecvError> {
+async fn recv_or_pending<T: Clone>(receiver: &mut Option<tokio::sync::broadcast::Receiver<T>>) -> Result<T, RecvError> {
     match receiver {
         Some(r) => r.recv().await,
         None => std::future::pending().await,
@@ -807,7 +817,8 @@ async fn stream(
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
     authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
     let area = q.bbox.as_deref().map(parse_bbox).transpose()?;
-    let last_event = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());
+    let last_event =
+        headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());
     let (alerts, vessels) = state.live.subscribe();
     let streaming = StreamState {
         state,

@@ -276,20 +276,23 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                 let id = RecordId::generate();
                 s.gate.opened(&alert, id);
                 metrics::counter!("harborlink_alerts_raised_total", "kind" => alert.kind.as_str()).increment(1);
-                outgoing.push(Outgoing::Raise(owning, AlertDraft {
-                    id,
-                    kind: alert.kind.as_str().to_owned(),
-                    severity: alert.severity.as_str().to_owned(),
-                    mmsi: alert.mmsi,
-                    mmsi_2: alert.mmsi_2,
-                    zone: alert.zone,
-                    start_s: alert.start,
-                    end_s: alert.end,
-                    lat: alert.lat,
-                    lon: alert.lon,
-                    detail: alert.detail,
-                    evidence: evidence.clone().into_iter().collect(),
-                }));
+                outgoing.push(Outgoing::Raise(
+                    owning,
+                    AlertDraft {
+                        id,
+                        kind: alert.kind.as_str().to_owned(),
+                        severity: alert.severity.as_str().to_owned(),
+                        mmsi: alert.mmsi,
+                        mmsi_2: alert.mmsi_2,
+                        zone: alert.zone,
+                        start_s: alert.start,
+                        end_s: alert.end,
+                        lat: alert.lat,
+                        lon: alert.lon,
+                        detail: alert.detail,
+                        evidence: evidence.clone().into_iter().collect(),
+                    },
+                ));
             }
             Admission::Repeat { id, occurrences } => {
                 metrics::counter!("harborlink_alerts_merged_total").increment(1);

@@ -324,7 +324,9 @@ async fn udp(
                 }
                 Some(batch)
             }
-            None => cutter.finish().or_else(|| (cutter.too_long > 0).then(|| cutter.batch(Vec::new(), cutter.too_long))),
+            None => {
+                cutter.finish().or_else(|| (cutter.too_long > 0).then(|| cutter.batch(Vec::new(), cutter.too_long)))
+            }
         };
         if let Some(batch) = batch {
             // UDP has no back-pressure: when the engine is behind, the datagram is dropped
@@ -332,7 +334,8 @@ async fn udp(
             match work.try_send(Work::Lines(batch)) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    metrics::counter!("harborlink_feed_datagrams_dropped_total", "feed" => name.to_owned()).increment(1);
+                    metrics::counter!("harborlink_feed_datagrams_dropped_total", "feed" => name.to_owned())
+                        .increment(1);
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
             }

@@ -138,13 +138,17 @@ impl Live {
         let mut names: Vec<String> = config.feeds.iter().map(|f| f.name.clone()).collect();
         let mut feeds: Vec<(FeedConfig, Arc<FeedStatus>)> =
             config.feeds.iter().map(|f| (f.clone(), Arc::new(FeedStatus::default()))).collect();
-        if names.iter().any(|n| n == "http") || names.iter().collect::<std::collections::HashSet<_>>().len() != names.len()
+        if names.iter().any(|n| n == "http")
+            || names.iter().collect::<std::collections::HashSet<_>>().len() != names.len()
         {
             return Err(LiveError::Config("feed names must be unique and `http` is reserved".into()));
         }
         let http_feed = feeds.len();
         names.push(String::from("http"));
-        feeds.push((FeedConfig { name: String::from("http"), source: FeedSource::Http }, Arc::new(FeedStatus::default())));
+        feeds.push((
+            FeedConfig { name: String::from("http"), source: FeedSource::Http },
+            Arc::new(FeedStatus::default()),
+        ));
         let mut picture = Picture::new(config.detectors.clone(), Vec::new(), Watchlist::default());
         if config.land {
             picture = picture.with_land(hl_geo::Land::natural_earth_50m());
@@ -394,7 +398,11 @@ async fn restore_gate(node: &Node, gate: &mut AlertGate<RecordId>, cooldown_s: i
 /// Writes alerts to the log and, once committed, puts them on the stream. Repeats of open
 /// alerts are coalesced for [`REPEAT_FLUSH`] (the latest of each wins), so a vessel repeating a
 /// detection every few seconds costs one event per interval, not one per report.
-async fn record(node: Node, mut incoming: mpsc::Receiver<engine::Outgoing>, stream: broadcast::Sender<Arc<AlertRecord>>) {
+async fn record(
+    node: Node,
+    mut incoming: mpsc::Receiver<engine::Outgoing>,
+    stream: broadcast::Sender<Arc<AlertRecord>>,
+) {
     let mut repeats: HashMap<RecordId, hl_node::AlertRepeat> = HashMap::new();
     let mut last_flush = tokio::time::Instant::now();
     let mut received = Vec::new();

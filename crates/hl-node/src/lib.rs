@@ -22,10 +22,10 @@ use hl_types::NodeId;
 
 pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft};
 pub use error::NodeError;
+pub use hl_policy::Subject;
 pub use picture::{
     AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
 };
-pub use hl_policy::Subject;
 pub use verify::{VerifyFailure, VerifyReport, verify_log};
 
 /// Who is acting: a user through the API, or the node's operator through the CLI (who has local

@@ -223,7 +223,8 @@ impl Node {
     pub async fn delete_zone(&self, subject: &Subject, id: RecordId) -> Result<(), NodeError> {
         let zone = self.zone(subject, id).await?;
         authorize(subject, Action::Revise { owner: zone.owner_org, releasability: None })?;
-        let event = self.unsigned(subject.org, Some(subject.user), zone.releasability, Change::ZoneDeleted { zone: id });
+        let event =
+            self.unsigned(subject.org, Some(subject.user), zone.releasability, Change::ZoneDeleted { zone: id });
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
         self.picture_changed();
         Ok(())

@@ -11,4 +11,5 @@ mod cli;
 mod contract;
 mod durability;
 mod integrity;
+mod live;
 mod simulate;

@@ -164,6 +164,14 @@ impl TestNode {
         self.server = Some(child);
     }
 
+    /// Stops the server with SIGTERM and waits for its graceful shutdown.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.server.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = child.wait();
+        }
+    }
+
     /// Kills the server with SIGKILL: no shutdown, no flush.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.server.take() {
