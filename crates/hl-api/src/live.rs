@@ -204,6 +204,17 @@ async fn list_vessels(
     Ok(Json(VesselList { items, total_in_picture: live.vessel_count() }))
 }
 
+/// A vessel's MMSI in the path (documents the parameter; handlers parse the raw text so that
+/// an error names it).
+#[allow(dead_code)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MmsiPath {
+    /// Maritime Mobile Service Identity: up to 9 digits.
+    #[param(minimum = 0, maximum = 999999999)]
+    pub mmsi: u32,
+}
+
 fn mmsi_param(raw: &str) -> Result<u32, ApiError> {
     let mmsi: u32 = path_param("mmsi", raw)?;
     if mmsi > 999_999_999 {
@@ -220,7 +231,7 @@ fn vessel_track(state: &AppState, subject: &Subject, raw: &str) -> Result<Track,
 
 /// One vessel's latest state.
 #[utoipa::path(get, path = "/vessels/{mmsi}", tag = "picture", security(("bearer" = [])),
-    params(("mmsi" = u32, Path, description = "MMSI")),
+    params(MmsiPath),
     responses((status = 200, body = VesselView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_vessel(
     State(state): State<AppState>,
@@ -234,7 +245,7 @@ async fn get_vessel(
 /// history (a Point while it has one position), with the latest state and each point's time
 /// in `properties`.
 #[utoipa::path(get, path = "/vessels/{mmsi}/track", tag = "picture", security(("bearer" = [])),
-    params(("mmsi" = u32, Path, description = "MMSI")),
+    params(MmsiPath),
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_vessel_track(
@@ -334,6 +345,9 @@ impl From<AlertRecord> for AlertView {
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// Only this kind.
+    #[param(
+        pattern = "^(zone_entry|zone_exit|zone_dwell|ais_gap|loitering|encounter|position_jump|position_on_land|duplicate_mmsi|invalid_mmsi|identity_change|drift|watchlist_hit)$"
+    )]
     pub kind: Option<String>,
     /// Only this status: `new`, `acknowledged`, `dismissed` or `escalated`.
     #[param(pattern = "^(new|acknowledged|dismissed|escalated)$")]
@@ -342,6 +356,7 @@ pub struct AlertQuery {
     #[param(minimum = 0, maximum = 999999999)]
     pub mmsi: Option<u32>,
     /// Only alerts whose episode ended at or after this RFC 3339 time.
+    #[param(format = DateTime)]
     pub since: Option<String>,
     /// Cursor: the last alert id of the previous page.
     pub after: Option<RecordId>,
@@ -367,6 +382,9 @@ async fn list_alerts(
         && !ALERT_STATUSES.contains(&status.as_str())
     {
         return Err(bad_query("status", "status must be new, acknowledged, dismissed or escalated"));
+    }
+    if q.kind.as_deref().is_some_and(|k| hl_detect::AlertKind::parse(k).is_none()) {
+        return Err(bad_query("kind", "kind must be one of the detection kinds (zone_entry, ais_gap, ...)"));
     }
     if q.mmsi.is_some_and(|m| m > 999_999_999) {
         return Err(bad_query("mmsi", "an MMSI has at most 9 digits"));
@@ -673,6 +691,11 @@ async fn list_feeds(
     Ok(Json(state.live.feeds()))
 }
 
+/// NMEA 0183 lines, at least one character.
+#[derive(ToSchema)]
+#[schema(value_type = String, min_length = 1)]
+pub struct NmeaLines(#[allow(dead_code)] String);
+
 /// What a posted batch did.
 #[derive(Serialize, ToSchema)]
 pub struct SentencesReport {
@@ -687,7 +710,7 @@ pub struct SentencesReport {
 /// picture as the `http` feed (operators). Answers once they are processed; bad lines are
 /// counted by reason, never fatal.
 #[utoipa::path(post, path = "/ais/sentences", tag = "picture", security(("bearer" = [])),
-    request_body(content = String, content_type = "text/plain", description = "NMEA lines"),
+    request_body(content = NmeaLines, content_type = "text/plain", description = "NMEA lines"),
     responses((status = 200, body = SentencesReport), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn post_sentences(
     State(state): State<AppState>,
@@ -695,6 +718,10 @@ async fn post_sentences(
     body: Bytes,
 ) -> Result<Json<SentencesReport>, ApiError> {
     authorize(&subject, Action::FeedPicture).map_err(hl_node::NodeError::from)?;
+    if body.is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "empty_body", "the body must hold NMEA lines")
+            .at(FieldLocation::Body, ""));
+    }
     let report = state.live.submit_lines(&body).await?;
     Ok(Json(SentencesReport {
         lines: report.lines,

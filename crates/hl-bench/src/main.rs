@@ -60,13 +60,17 @@ enum Bench {
         #[arg(long, default_value = "target/peers/venv/bin/python")]
         python: String,
     },
-    /// Memory of the live picture: resident memory per tracked vessel.
+    /// Memory of the live picture: resident memory per tracked vessel (detector state and the
+    /// track's latest state, static and voyage data).
     Vessels {
         #[arg(long, default_value_t = 500_000)]
         count: usize,
-        /// Position reports per vessel (latest state only is kept; history is not built yet).
+        /// Position reports per vessel.
         #[arg(long, default_value_t = 3)]
         reports: usize,
+        /// History points kept per vessel (0: none, the latest state alone).
+        #[arg(long, default_value_t = 0)]
+        history_points: usize,
     },
     /// Authenticated read latency under concurrent load.
     Read {
@@ -243,10 +247,16 @@ fn rss_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
-fn vessels_bench(count: usize, reports: usize) -> anyhow::Result<()> {
+fn vessels_bench(count: usize, reports: usize, history_points: usize) -> anyhow::Result<()> {
     use hl_detect::{DetectorConfig, Picture, PositionReport, StaticReport, VesselClass, Watchlist};
+    use hl_track::{Observation, TrackConfig, Tracks, Voyage};
     let before = rss_bytes();
     let mut picture = Picture::new(DetectorConfig::default(), Vec::new(), Watchlist::default());
+    let mut tracks = Some(Tracks::new(TrackConfig {
+        history_points_max: history_points,
+        history_interval_s: 0,
+        ..TrackConfig::default()
+    }));
     let t0 = 1_767_571_200;
     let started = Instant::now();
     for r in 0..reports {
@@ -257,7 +267,7 @@ fn vessels_bench(count: usize, reports: usize) -> anyhow::Result<()> {
             let lon = 100.0 + (i / 1000) as f64 * 0.02;
             let Some(position) = hl_geo::Position::new(lat, lon) else { continue };
             if r == 0 {
-                picture.observe_static(&StaticReport {
+                let identity = StaticReport {
                     mmsi,
                     time: t0,
                     name: Some(format!("VESSEL {i}")),
@@ -265,9 +275,23 @@ fn vessels_bench(count: usize, reports: usize) -> anyhow::Result<()> {
                     imo: Some(9_000_000 + i as u32),
                     ship_type: Some(70),
                     length_m: Some(180.0),
-                });
+                };
+                picture.observe_static(&identity);
+                let voyage = Voyage {
+                    destination: Some(String::from("SGSIN")),
+                    eta: Some(String::from("12-02T06:30")),
+                    draught_m: Some(9.5),
+                    dimensions: Some((150, 30, 15, 15)),
+                };
+                if let Some(t) = tracks.as_mut() {
+                    t.apply(
+                        mmsi,
+                        t0,
+                        &Observation { identity: Some(identity), voyage: Some(voyage), ..Observation::default() },
+                    );
+                }
             }
-            picture.observe_position(&PositionReport {
+            let report = PositionReport {
                 mmsi,
                 time: t0 + 10 * r as i64,
                 position,
@@ -276,14 +300,19 @@ fn vessels_bench(count: usize, reports: usize) -> anyhow::Result<()> {
                 heading: Some(0),
                 class: VesselClass::A,
                 status: Some(0),
-            });
+            };
+            picture.observe_position(&report);
+            if let Some(t) = tracks.as_mut() {
+                t.apply(mmsi, report.time, &Observation { position: Some(report), ..Observation::default() });
+            }
         }
     }
     let after = rss_bytes();
     let per_vessel = (after.saturating_sub(before)) as f64 / count as f64;
     println!(
-        "vessels={} reports_each={reports} seconds={:.2} rss_before_mb={:.1} rss_after_mb={:.1} bytes_per_vessel={per_vessel:.0} inline_state_bytes={}",
+        "vessels={} tracks={} history_points={history_points} reports_each={reports} seconds={:.2} rss_before_mb={:.1} rss_after_mb={:.1} bytes_per_vessel={per_vessel:.0} inline_detector_state_bytes={}",
         picture.vessels(),
+        tracks.as_ref().map_or(0, Tracks::len),
         started.elapsed().as_secs_f64(),
         before as f64 / 1e6,
         after as f64 / 1e6,
@@ -298,6 +327,6 @@ async fn main() -> anyhow::Result<()> {
         Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
         Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
         Bench::Ais { input, sentences, binary, python } => ais_bench::run(&input, sentences, &binary, &python),
-        Bench::Vessels { count, reports } => vessels_bench(count, reports),
+        Bench::Vessels { count, reports, history_points } => vessels_bench(count, reports, history_points),
     }
 }

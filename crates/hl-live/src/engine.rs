@@ -61,9 +61,14 @@ pub enum Work {
     /// Lines whose report the sender awaits.
     Report(Batch, oneshot::Sender<BatchReport>),
     Inputs(Inputs),
+    /// The organization that owns alerts not tied to a zone or entry has become known.
+    DefaultOwner(Owning),
     /// Answered once everything sent before it is processed.
     Flush(oneshot::Sender<()>),
 }
+
+/// Alerts held while the node has no organization to own them.
+pub const UNOWNED_ALERTS_MAX: usize = 10_000;
 
 /// What the recorder must write.
 #[derive(Debug)]
@@ -92,6 +97,9 @@ pub struct EngineState {
     /// has an organization (alerts are then counted, not recorded).
     pub default_owner: Option<Owning>,
     pub owners: HashMap<String, Owning>,
+    /// Alerts raised before any organization could own them, with their evidence; recorded
+    /// once one can (bounded: beyond [`UNOWNED_ALERTS_MAX`] they are counted and dropped).
+    unowned: Vec<(Alert, Option<String>)>,
     /// When each vessel was last put on the stream (per-vessel throttle).
     streamed: HashMap<u32, Instant>,
 }
@@ -105,6 +113,7 @@ impl EngineState {
             feed_names,
             default_owner: None,
             owners: HashMap::new(),
+            unowned: Vec::new(),
             streamed: HashMap::new(),
         }
     }
@@ -149,6 +158,15 @@ pub fn run(
                     s.pipeline.picture_mut().set_zones(inputs.zones);
                     s.pipeline.picture_mut().set_watchlist(inputs.watchlist);
                     s.owners = inputs.owners;
+                }
+            }
+            Ok(Some(Work::DefaultOwner(owning))) => {
+                if let Ok(mut s) = state.lock() {
+                    s.default_owner = Some(owning);
+                    let held = std::mem::take(&mut s.unowned);
+                    for (alert, evidence) in held {
+                        gate_alerts(&mut s, vec![alert], evidence, &mut outgoing);
+                    }
                 }
             }
             Ok(Some(Work::Flush(reply))) => {
@@ -268,7 +286,11 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
             .cloned()
             .or_else(|| s.default_owner.clone());
         let Some(owning) = owning else {
-            metrics::counter!("harborlink_alerts_unowned_total").increment(1);
+            if s.unowned.len() < UNOWNED_ALERTS_MAX {
+                s.unowned.push((alert, evidence.clone()));
+            } else {
+                metrics::counter!("harborlink_alerts_unowned_total").increment(1);
+            }
             continue;
         };
         match s.gate.admit(&alert) {

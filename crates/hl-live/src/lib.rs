@@ -44,6 +44,8 @@ pub const STREAM_VESSELS_BUFFER: usize = 8_192;
 pub const STREAM_ALERTS_BUFFER: usize = 4_096;
 /// Tracks written per store transaction when saving the picture.
 const SNAPSHOT_CHUNK: usize = 2_000;
+/// How often a node without an owner for its alerts looks for one.
+const OWNER_POLL: Duration = Duration::from_secs(1);
 /// How long repeats of open alerts are coalesced before their events are written.
 const REPEAT_FLUSH: Duration = Duration::from_secs(5);
 
@@ -180,7 +182,8 @@ impl Live {
         tokio::spawn(record(node.clone(), alerts_rx, alerts.clone()));
         let live = Self { node, state, work, feeds: Arc::new(feeds), http_feed, alerts, vessels };
         live.reload_inputs().await?;
-        tokio::spawn(live.clone().watch_inputs(config.clone()));
+        tokio::spawn(live.clone().watch_inputs());
+        tokio::spawn(live.clone().find_owner(config.clone()));
         tokio::spawn(live.clone().snapshots(config.snapshot_interval));
         for (index, (feed, status)) in live.feeds.iter().enumerate() {
             if index != http_feed {
@@ -226,18 +229,32 @@ impl Live {
             .map_err(|_| LiveError::Node(NodeError::ShuttingDown))
     }
 
-    async fn watch_inputs(self, config: LiveConfig) {
+    async fn watch_inputs(self) {
         let mut changes = self.node.picture_inputs();
         while changes.changed().await.is_ok() {
             if let Err(err) = self.reload_inputs().await {
                 tracing::error!(error = %err, "cannot reload zones and watch list");
             }
-            // An organization registered since start can now own alerts.
-            if let Ok(owner) = default_owner(&self.node, &config).await
-                && let Ok(mut s) = self.state.lock()
-                && s.default_owner.is_none()
-            {
-                s.default_owner = owner;
+        }
+    }
+
+    /// Until an organization can own the node's alerts (a fresh node has none; the operator
+    /// registers them with the CLI, another process), looks for one every second.
+    async fn find_owner(self, config: LiveConfig) {
+        if self.state.lock().map(|s| s.default_owner.is_some()).unwrap_or(true) {
+            return;
+        }
+        tracing::info!(organization = ?config.organization, "no organization owns this node's alerts yet; holding them");
+        loop {
+            tokio::time::sleep(OWNER_POLL).await;
+            match default_owner(&self.node, &config).await {
+                Ok(Some(owning)) => {
+                    tracing::info!(org = %owning.0, "alerts now owned");
+                    let _ = self.work.send(Work::DefaultOwner(owning)).await;
+                    return;
+                }
+                Ok(None) => {}
+                Err(err) => tracing::warn!(error = %err, "cannot look up the alerts' owner"),
             }
         }
     }

@@ -18,7 +18,7 @@ pub struct TrackConfig {
     pub history_turn_deg: f64,
     /// Points older than this (behind the vessel's latest) are dropped.
     pub history_retention_s: i64,
-    /// And never more than this many points per vessel.
+    /// And never more than this many points per vessel (0: no history).
     pub history_points_max: usize,
 }
 
@@ -199,7 +199,7 @@ fn angle_between(a: f64, b: f64) -> f64 {
 
 impl Tracks {
     pub fn new(config: TrackConfig) -> Self {
-        assert!(config.history_points_max > 0 && config.history_interval_s >= 0, "history bounds");
+        assert!(config.history_interval_s >= 0, "a history interval is a duration");
         Self { config, ..Self::default() }
     }
 
@@ -249,7 +249,7 @@ impl Tracks {
                         || matches!((last.course, p.course), (Some(a), Some(b)) if angle_between(a, b) >= config.history_turn_deg)
                 }
             };
-            if keep && track.history.back().is_none_or(|l| l.time < p.time) {
+            if keep && config.history_points_max > 0 && track.history.back().is_none_or(|l| l.time < p.time) {
                 track.history.push_back(TrackPoint {
                     time: p.time,
                     lat: p.position.lat(),
