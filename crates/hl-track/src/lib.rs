@@ -6,11 +6,11 @@
 
 mod observe;
 mod pipeline;
-mod tracks;
+pub mod tracks;
 
 pub use observe::{Observation, Voyage};
 pub use pipeline::{FUTURE_SKEW_MAX_S, Fed, Pipeline, PipelineCounts, TimeSource};
-pub use tracks::{Area, Track, TrackConfig, TrackPoint, Tracks, Transponder, VesselState};
+pub use tracks::{Area, ShortText, Track, TrackConfig, TrackPoint, Tracks, Transponder, VesselState};
 
 #[cfg(test)]
 mod tests;

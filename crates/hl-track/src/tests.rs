@@ -59,16 +59,10 @@ fn tracks_merge_positions_with_static_and_voyage_data() {
     feed_all(&mut p, TimeSource::Live, &lines(&static_message(563_808_000, "EVER DIADEM"), None), T0 + 5);
     let track = p.tracks().and_then(|t| t.get(563_808_000)).cloned().unwrap_or_default();
     let s = &track.state;
-    assert_eq!((s.lat, s.lon, s.speed, s.course), (Some(1.25), Some(103.85), Some(12.0), Some(90.0)));
-    assert_eq!(
-        (s.name.as_deref(), s.callsign.as_deref(), s.imo),
-        (Some("EVER DIADEM"), Some("9V1234"), Some(9_134_270))
-    );
+    assert_eq!((s.lat, s.lon, s.speed(), s.course()), (Some(1.25), Some(103.85), Some(12.0), Some(90.0)));
+    assert_eq!((s.name(), s.callsign(), s.imo), (Some("EVER DIADEM"), Some("9V1234"), Some(9_134_270)));
     assert_eq!((s.ship_type, s.length_m(), s.beam_m()), (Some(70), Some(200), Some(30)));
-    assert_eq!(
-        (s.destination.as_deref(), s.eta.as_deref(), s.draught_m),
-        (Some("SGSIN"), Some("12-02T06:30"), Some(9.5))
-    );
+    assert_eq!((s.destination(), s.eta(), s.draught_m()), (Some("SGSIN"), Some("12-02T06:30"), Some(9.5)));
     assert_eq!((s.position_time, s.last_seen, s.messages), (Some(T0), T0 + 5, 2));
     assert_eq!(track.history.len(), 1);
 }
@@ -189,4 +183,21 @@ fn detectors_run_on_the_fed_lines() {
     assert_eq!(alerts.iter().map(|a| a.kind).collect::<Vec<_>>(), [AlertKind::InvalidMmsi]);
     let mut sink = Vec::new();
     assert_eq!(p.feed(0, TimeSource::Live, b"garbage\xff", T0, &mut sink), Fed::Rejected(hl_ais::ErrorKind::Malformed));
+}
+
+#[test]
+fn short_texts_cut_at_character_boundaries_and_round_trip_through_json() {
+    let text = tracks::ShortText::<7>::new("ÉÉÉÉ");
+    assert_eq!(text.as_str(), "ÉÉÉ", "7 bytes hold three two-byte characters");
+    let mut p = pipeline();
+    feed_all(&mut p, TimeSource::Live, &lines(&static_message(563_808_000, "EVER DIADEM"), None), T0);
+    feed_all(&mut p, TimeSource::Live, &lines(&position_message(563_808_000, 1.25, 103.85, 12.3, 271.4), None), T0 + 1);
+    let track = p.tracks().and_then(|t| t.get(563_808_000)).cloned().unwrap_or_default();
+    let json = serde_json::to_string(&track).unwrap_or_default();
+    let back: Track = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(back, track);
+    assert_eq!(
+        (back.state.name(), back.state.speed(), back.state.course()),
+        (Some("EVER DIADEM"), Some(12.3), Some(271.4))
+    );
 }

@@ -56,6 +56,58 @@ impl From<VesselClass> for Transponder {
     }
 }
 
+/// Text of at most `N` bytes kept inline: AIS text fields are short and bounded (name 20
+/// characters, call sign 7, destination 20), and a heap allocation per field would cost more
+/// than the text (the picture must hold 500,000 vessels in under 1 KiB each).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ShortText<const N: usize> {
+    len: u8,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> ShortText<N> {
+    /// `text`, cut at a character boundary to at most `N` bytes.
+    pub fn new(text: &str) -> Self {
+        const { assert!(N <= u8::MAX as usize, "ShortText holds at most 255 bytes") };
+        let mut end = text.len().min(N);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0u8; N];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        Self { len: end as u8, bytes }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for ShortText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl<const N: usize> Serialize for ShortText<N> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de, const N: usize> Deserialize<'de> for ShortText<N> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self::new(&text))
+    }
+}
+
+/// A knots, degrees or metres figure AIS sends in tenths, kept as `f32` (exact to far below a
+/// tenth) and read back rounded to its tenth.
+fn tenths(value: Option<f32>) -> Option<f64> {
+    value.map(|v| (f64::from(v) * 10.0).round() / 10.0)
+}
+
 /// One vessel's latest known facts. Every field but `mmsi` may be unknown.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VesselState {
@@ -66,29 +118,58 @@ pub struct VesselState {
     pub position_time: Option<i64>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    /// Knots.
-    pub speed: Option<f64>,
-    /// Degrees true.
-    pub course: Option<f64>,
+    /// Knots (read with [`VesselState::speed`]).
+    speed: Option<f32>,
+    /// Degrees true (read with [`VesselState::course`]).
+    course: Option<f32>,
     pub heading: Option<u16>,
     /// Navigational status code (types 1-3).
     pub status: Option<u8>,
     pub transponder: Option<Transponder>,
-    pub name: Option<String>,
-    pub callsign: Option<String>,
+    name: Option<ShortText<20>>,
+    callsign: Option<ShortText<7>>,
     pub imo: Option<u32>,
     /// Ship and cargo type code (ITU-R M.1371 Table 53).
     pub ship_type: Option<u8>,
     /// Metres to bow, stern, port and starboard from the position reference.
     pub dimensions: Option<(u16, u16, u8, u8)>,
-    pub destination: Option<String>,
-    pub eta: Option<String>,
-    pub draught_m: Option<f64>,
+    destination: Option<ShortText<20>>,
+    /// `MM-DDTHH:MM`.
+    eta: Option<ShortText<11>>,
+    draught_m: Option<f32>,
     /// Messages taken into this state.
     pub messages: u64,
 }
 
 impl VesselState {
+    pub fn speed(&self) -> Option<f64> {
+        tenths(self.speed)
+    }
+
+    pub fn course(&self) -> Option<f64> {
+        tenths(self.course)
+    }
+
+    pub fn draught_m(&self) -> Option<f64> {
+        tenths(self.draught_m)
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_ref().map(ShortText::as_str)
+    }
+
+    pub fn callsign(&self) -> Option<&str> {
+        self.callsign.as_ref().map(ShortText::as_str)
+    }
+
+    pub fn destination(&self) -> Option<&str> {
+        self.destination.as_ref().map(ShortText::as_str)
+    }
+
+    pub fn eta(&self) -> Option<&str> {
+        self.eta.as_ref().map(ShortText::as_str)
+    }
+
     pub fn position(&self) -> Option<Position> {
         Position::new(self.lat?, self.lon?)
     }
@@ -186,7 +267,10 @@ fn cell_of(p: &Position) -> Cell {
 #[derive(Debug, Default)]
 pub struct Tracks {
     config: TrackConfig,
-    tracks: HashMap<u32, Track>,
+    /// Tracks densely packed (a hash table of whole tracks would hold up to twice their size
+    /// in growth headroom); `index` maps an MMSI to its slot.
+    slots: Vec<Track>,
+    index: HashMap<u32, u32>,
     cells: HashMap<Cell, Vec<u32>>,
     /// Vessels changed since the last [`Tracks::take_dirty`] (for persistence).
     dirty: HashSet<u32>,
@@ -204,15 +288,25 @@ impl Tracks {
     }
 
     pub fn len(&self) -> usize {
-        self.tracks.len()
+        self.slots.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tracks.is_empty()
+        self.slots.is_empty()
     }
 
     pub fn get(&self, mmsi: u32) -> Option<&Track> {
-        self.tracks.get(&mmsi)
+        self.index.get(&mmsi).and_then(|&i| self.slots.get(i as usize))
+    }
+
+    /// The slot of `mmsi`'s track, created on first sight.
+    fn slot(&mut self, mmsi: u32) -> usize {
+        let next = self.slots.len();
+        let slot = *self.index.entry(mmsi).or_insert_with(|| u32::try_from(next).unwrap_or(u32::MAX)) as usize;
+        if slot == next {
+            self.slots.push(Track { state: VesselState { mmsi, ..VesselState::default() }, history: VecDeque::new() });
+        }
+        slot
     }
 
     /// Takes one observation into the vessel's track. Returns whether the vessel's state
@@ -222,10 +316,8 @@ impl Tracks {
             return false;
         }
         let config = self.config;
-        let track = self.tracks.entry(mmsi).or_insert_with(|| Track {
-            state: VesselState { mmsi, ..VesselState::default() },
-            history: VecDeque::new(),
-        });
+        let slot = self.slot(mmsi);
+        let track = &mut self.slots[slot];
         let state = &mut track.state;
         state.messages += 1;
         state.last_seen = state.last_seen.max(time);
@@ -237,8 +329,8 @@ impl Tracks {
             state.position_time = Some(p.time);
             state.lat = Some(p.position.lat());
             state.lon = Some(p.position.lon());
-            state.speed = p.speed;
-            state.course = p.course;
+            state.speed = p.speed.map(|v| v as f32);
+            state.course = p.course.map(|v| v as f32);
             state.heading = p.heading;
             state.status = p.status.or(state.status);
             state.transponder = Some(p.class.into());
@@ -265,15 +357,15 @@ impl Tracks {
             }
         }
         if let Some(s) = &observation.identity {
-            state.name = s.name.clone().or(state.name.take());
-            state.callsign = s.callsign.clone().or(state.callsign.take());
+            state.name = s.name.as_deref().map(ShortText::new).or(state.name);
+            state.callsign = s.callsign.as_deref().map(ShortText::new).or(state.callsign);
             state.imo = s.imo.or(state.imo);
             state.ship_type = s.ship_type.or(state.ship_type);
         }
         if let Some(v) = &observation.voyage {
-            state.destination = v.destination.clone().or(state.destination.take());
-            state.eta = v.eta.clone().or(state.eta.take());
-            state.draught_m = v.draught_m.or(state.draught_m);
+            state.destination = v.destination.as_deref().map(ShortText::new).or(state.destination);
+            state.eta = v.eta.as_deref().map(ShortText::new).or(state.eta);
+            state.draught_m = v.draught_m.map(|d| d as f32).or(state.draught_m);
             state.dimensions = v.dimensions.or(state.dimensions);
         }
         let new_cell = state.position().map(|p| cell_of(&p));
@@ -302,7 +394,8 @@ impl Tracks {
         while track.history.len() > self.config.history_points_max {
             track.history.pop_front();
         }
-        if let Some(old) = self.tracks.remove(&mmsi).and_then(|t| t.state.position())
+        let slot = self.slot(mmsi);
+        if let Some(old) = self.slots[slot].state.position()
             && let Some(list) = self.cells.get_mut(&cell_of(&old))
         {
             list.retain(|m| *m != mmsi);
@@ -310,7 +403,7 @@ impl Tracks {
         if let Some(p) = track.state.position() {
             self.cells.entry(cell_of(&p)).or_default().push(mmsi);
         }
-        self.tracks.insert(mmsi, track);
+        self.slots[slot] = track;
     }
 
     /// Vessels with a position inside `area`, at most `limit`, by MMSI.
@@ -321,7 +414,7 @@ impl Tracks {
         let mut found: Vec<&Track> = Vec::new();
         let mut visit = |list: &Vec<u32>| {
             for mmsi in list {
-                if let Some(track) = self.tracks.get(mmsi)
+                if let Some(track) = self.get(*mmsi)
                     && track.state.position().is_some_and(|p| area.contains(&p))
                 {
                     found.push(track);
@@ -372,7 +465,7 @@ impl Tracks {
     /// The vessels changed since the last call (for persistence).
     pub fn take_dirty(&mut self) -> Vec<&Track> {
         let dirty = std::mem::take(&mut self.dirty);
-        let mut out: Vec<&Track> = dirty.iter().filter_map(|m| self.tracks.get(m)).collect();
+        let mut out: Vec<&Track> = dirty.iter().filter_map(|m| self.get(*m)).collect();
         out.sort_unstable_by_key(|t| t.state.mmsi);
         out
     }
