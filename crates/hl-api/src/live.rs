@@ -58,37 +58,56 @@ fn rfc3339_s(s: i64) -> String {
     jiff::Timestamp::from_second(s).map(|t| t.to_string()).unwrap_or_default()
 }
 
-/// A vessel's latest state.
+/// A vessel's latest state; unknown fields are left out.
 #[derive(Serialize, ToSchema)]
 pub struct VesselView {
     pub mmsi: u32,
     /// RFC 3339 UTC of the latest message of any kind.
     pub last_seen: String,
     /// RFC 3339 UTC of the latest valid position.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub position_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lon: Option<f64>,
     /// Knots.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub speed: Option<f64>,
     /// Degrees true.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub course: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub heading: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u8>,
     /// `class_a`, `class_b`, `sar_aircraft`, `aid_to_navigation` or `base_station`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub transponder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub callsign: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub imo: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ship_type: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub length_m: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beam_m: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
     /// `MM-DDTHH:MM` UTC as transmitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub draught_m: Option<f64>,
     /// Flag state from the MMSI's MID (ISO 3166-1 alpha-2 or the ITU's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
     /// Distance from the query point, for radius queries.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<f64>,
     pub messages: u64,
 }
@@ -786,7 +805,9 @@ impl StreamState {
                 self.catch_up().await;
                 continue;
             }
+            // Alerts first: a busy vessel stream must not delay them.
             tokio::select! {
+                biased;
                 alert = recv_or_pending(&mut self.alerts) => match alert {
                     Ok(alert) => {
                         if self.cursor.is_some_and(|c| alert.id <= c) {

@@ -6,6 +6,7 @@
 //!   concurrent load, against the real `harborlink` binary on a loopback port.
 
 mod ais_bench;
+mod live_bench;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -71,6 +72,22 @@ enum Bench {
         /// History points kept per vessel (0: none, the latest state alone).
         #[arg(long, default_value_t = 0)]
         history_points: usize,
+    },
+    /// Live ingestion over TCP with the stream open: sustained rate and alert latency.
+    Live {
+        /// Path to the release `harborlink` binary.
+        #[arg(long, default_value = "target/release/harborlink")]
+        binary: String,
+        /// Sentences per second to send.
+        #[arg(long, default_value_t = 100_000)]
+        rate: u64,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long, default_value_t = 20_000)]
+        vessels: u32,
+        /// Alert-raising sentences per second among them.
+        #[arg(long, default_value_t = 20)]
+        alerts_per_second: u64,
     },
     /// Authenticated read latency under concurrent load.
     Read {
@@ -166,7 +183,7 @@ async fn append(backend: Backend, concurrency: usize, events: usize) -> anyhow::
     Ok(())
 }
 
-fn cli(binary: &str, dir: &std::path::Path, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+pub(crate) fn cli(binary: &str, dir: &std::path::Path, args: &[&str]) -> anyhow::Result<serde_json::Value> {
     let out = Command::new(binary).args(args).arg("--data-dir").arg(dir).env("HARBORLINK_LOG", "warn").output()?;
     if !out.status.success() {
         bail!("{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -174,7 +191,7 @@ fn cli(binary: &str, dir: &std::path::Path, args: &[&str]) -> anyhow::Result<ser
     Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted.get(index).copied().unwrap_or_default()
 }
@@ -327,6 +344,9 @@ async fn main() -> anyhow::Result<()> {
         Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
         Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
         Bench::Ais { input, sentences, binary, python } => ais_bench::run(&input, sentences, &binary, &python),
+        Bench::Live { binary, rate, seconds, vessels, alerts_per_second } => {
+            live_bench::run(&binary, rate, seconds, vessels, alerts_per_second).await
+        }
         Bench::Vessels { count, reports, history_points } => vessels_bench(count, reports, history_points),
     }
 }

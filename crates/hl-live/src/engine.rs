@@ -204,6 +204,8 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
     let s = &mut *guard;
     let mut alerts = Vec::new();
     let mut changed = Vec::new();
+    // Alerts the recorder had no room for: sent (waiting) after the lock is released.
+    let mut deferred = Vec::new();
     if batch.too_long > 0 {
         *report.errors.entry("too_long").or_default() += batch.too_long;
         for _ in 0..batch.too_long {
@@ -231,6 +233,15 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
             let evidence = String::from_utf8_lossy(line).into_owned();
             let raised = std::mem::take(&mut alerts);
             gate_alerts(s, raised, Some(evidence), outgoing);
+            // New alerts leave at once (the recorder is on another thread); waiting for the
+            // rest of the batch would add its processing time to every alert's latency.
+            for item in outgoing.drain(..) {
+                match outputs.alerts.try_send(item) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(item)) => deferred.push(item),
+                    Err(mpsc::error::TrySendError::Closed(_)) => tracing::error!("alert recorder stopped"),
+                }
+            }
         }
     }
     let dropped = s.pipeline.drain_dropped(batch.feed) as u64;
@@ -263,6 +274,7 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
     }
     let name = s.feed_names.get(batch.feed).cloned().unwrap_or_default();
     drop(guard);
+    outgoing.extend(deferred);
     metrics::counter!("harborlink_feed_lines_total", "feed" => name.clone()).increment(report.lines);
     metrics::counter!("harborlink_feed_messages_total", "feed" => name.clone()).increment(report.messages);
     for (reason, n) in &report.errors {

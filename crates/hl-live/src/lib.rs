@@ -42,8 +42,9 @@ pub(crate) fn now_s() -> i64 {
 pub const STREAM_VESSELS_BUFFER: usize = 8_192;
 /// Alerts buffered per stream subscriber before it must catch up from the store.
 pub const STREAM_ALERTS_BUFFER: usize = 4_096;
-/// Tracks written per store transaction when saving the picture.
-const SNAPSHOT_CHUNK: usize = 2_000;
+/// Tracks written per store transaction when saving the picture (small, so the writer's
+/// alert appends interleave with a snapshot instead of waiting for all of it).
+const SNAPSHOT_CHUNK: usize = 100;
 /// How often a node without an owner for its alerts looks for one.
 const OWNER_POLL: Duration = Duration::from_secs(1);
 /// How long repeats of open alerts are coalesced before their events are written.
@@ -272,20 +273,31 @@ impl Live {
 
     /// Saves the tracks changed since the last save.
     pub async fn save(&self) -> Result<usize, LiveError> {
-        let rows: Vec<(u32, String)> = {
+        // Copy under the engine's lock (fast), serialize and write outside it, so ingestion
+        // never waits for the database.
+        let started = std::time::Instant::now();
+        let dirty: Vec<Track> = {
             let Ok(mut s) = self.state.lock() else { return Ok(0) };
             let Some(tracks) = s.pipeline.tracks_mut() else { return Ok(0) };
-            tracks
-                .take_dirty()
-                .into_iter()
-                .filter_map(|t| serde_json::to_string(t).ok().map(|json| (t.state.mmsi, json)))
-                .collect()
+            tracks.take_dirty().into_iter().cloned().collect()
         };
+        let copied = started.elapsed();
         let at = hl_node::now_us();
-        for chunk in rows.chunks(SNAPSHOT_CHUNK) {
-            self.node.store().save_tracks(chunk, at).await?;
+        for chunk in dirty.chunks(SNAPSHOT_CHUNK) {
+            let rows: Vec<(u32, String)> =
+                chunk.iter().filter_map(|t| serde_json::to_string(t).ok().map(|json| (t.state.mmsi, json))).collect();
+            self.node.save_tracks(rows, at).await?;
+            // Small transactions with a yield between them: an alert's append never waits
+            // behind a whole snapshot for the database's write lock.
+            tokio::task::yield_now().await;
         }
-        Ok(rows.len())
+        tracing::debug!(
+            vessels = dirty.len(),
+            copy_ms = copied.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "picture saved"
+        );
+        Ok(dirty.len())
     }
 
     /// Waits until every batch sent so far is processed and its alerts handed to the recorder.

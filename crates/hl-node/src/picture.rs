@@ -313,6 +313,17 @@ impl Node {
             .collect())
     }
 
+    /// Saves vessel tracks (MMSI, track as JSON) through the writer: local state, never in the
+    /// log.
+    pub async fn save_tracks(&self, rows: Vec<(u32, String)>, saved_at_us: i64) -> Result<(), NodeError> {
+        let local = rows
+            .into_iter()
+            .map(|(mmsi, track)| hl_store::LocalWrite::VesselTrack { mmsi, track, saved_at_us })
+            .collect();
+        self.writer.submit(AppendRequest { events: vec![], local }).await?;
+        Ok(())
+    }
+
     /// Every zone and watch-list entry on the node, unfiltered: for the node's own detectors,
     /// never for a caller.
     pub async fn detector_inputs(&self) -> Result<(Vec<ZoneRecord>, Vec<WatchlistRecord>), NodeError> {

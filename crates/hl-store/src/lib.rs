@@ -71,6 +71,10 @@ impl StoreError {
 pub enum LocalWrite {
     /// The SHA-256 of a token's secret, so the token can authenticate.
     TokenSecret { token: TokenId, secret_hash: String },
+    /// A vessel's track as JSON (local persistence of the live picture, never in the log),
+    /// replacing what was stored for the vessel. Written through the node's single writer so
+    /// that saving the picture never contends with appends for the database's write lock.
+    VesselTrack { mmsi: u32, track: String, saved_at_us: i64 },
 }
 
 /// Events (and local writes) that must be committed together or not at all.
@@ -265,9 +269,6 @@ pub trait Store: Send + Sync + 'static {
     async fn watchlist(&self) -> Result<Vec<WatchlistRecord>, StoreError>;
     async fn watchlist_entry(&self, id: RecordId) -> Result<Option<WatchlistRecord>, StoreError>;
 
-    /// Saves vessel tracks (local persistence of the picture, never in the log): (MMSI, the
-    /// track as JSON), replacing what was stored for each.
-    async fn save_tracks(&self, tracks: &[(u32, String)], saved_at_us: i64) -> Result<(), StoreError>;
     /// Stored tracks after MMSI `after`, in MMSI order.
     async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError>;
 }

@@ -444,6 +444,18 @@ macro_rules! sql_store {
                         .await
                         .map_err(StoreError::from_write)?;
                 }
+                LocalWrite::VesselTrack { mmsi, track, saved_at_us } => {
+                    sqlx::query($sql(
+                        "INSERT INTO vessel_tracks (mmsi, track, saved_at_us) VALUES ($1, $2, $3) \
+                         ON CONFLICT (mmsi) DO UPDATE SET track = excluded.track, saved_at_us = excluded.saved_at_us",
+                    ))
+                    .bind(i64::from(*mmsi))
+                    .bind(track.as_str())
+                    .bind(*saved_at_us)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                }
             }
             Ok(())
         }
@@ -773,23 +785,6 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(|r| watchlist_from_row(&r)).transpose()
-            }
-
-            async fn save_tracks(&self, tracks: &[(u32, String)], saved_at_us: i64) -> Result<(), StoreError> {
-                let mut tx = self.pool.begin().await?;
-                for (mmsi, track) in tracks {
-                    sqlx::query($sql(
-                        "INSERT INTO vessel_tracks (mmsi, track, saved_at_us) VALUES ($1, $2, $3) \
-                         ON CONFLICT (mmsi) DO UPDATE SET track = excluded.track, saved_at_us = excluded.saved_at_us",
-                    ))
-                    .bind(i64::from(*mmsi))
-                    .bind(track.as_str())
-                    .bind(saved_at_us)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                Ok(())
             }
 
             async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError> {
