@@ -391,3 +391,68 @@ impl SseReader {
         events
     }
 }
+
+/// A TCP client feed reconnects after its aggregator drops the connection; a file feed replays
+/// a recording at its recorded pace and keeps its recorded times.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_feed_reconnects_and_a_file_feed_replays_at_the_recorded_pace() {
+    let Some(mut node) = TestNode::init(Backend::Sqlite).await else { return };
+    let region = Region::create(&node);
+    // An aggregator that serves one vessel per connection, then hangs up.
+    let aggregator = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let aggregator_addr = aggregator.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    std::thread::spawn(move || {
+        for (i, conn) in aggregator.incoming().take(2).enumerate() {
+            let Ok(mut conn) = conn else { continue };
+            let line = nmea(&[position(563_100_000 + i as u32, 1.2, 103.9 + i as f64 * 0.01, 5.0)]);
+            let _ = conn.write_all(line.as_bytes());
+        }
+    });
+    // A recording: two reports of one vessel 2 s apart by their tag blocks, a day ago.
+    let recorded_at = jiff::Timestamp::now().as_second() - 86_400;
+    let mut recording = String::new();
+    for (k, lon) in [(0, 103.80), (2, 103.81)] {
+        let options =
+            SentenceOptions { source: Some("rx-1"), time: Some(recorded_at + k), ..SentenceOptions::default() };
+        for line in to_sentences(&position(563_200_000, 1.25, lon, 8.0), &options) {
+            recording.push_str(&line);
+            recording.push('\n');
+        }
+    }
+    let path = node.data_dir().join("yesterday.nmea");
+    std::fs::write(&path, recording).unwrap_or_else(|e| panic!("{e}"));
+    let config = node.data_dir().join("harborlink.toml");
+    let mut file = std::fs::OpenOptions::new().append(true).open(&config).unwrap_or_else(|e| panic!("{e}"));
+    writeln!(
+        file,
+        "\n[[live.feeds]]\nname = \"aggregator\"\nkind = \"tcp_client\"\naddress = \"{aggregator_addr}\"\n\n\
+         [[live.feeds]]\nname = \"yesterday\"\nkind = \"file\"\npath = \"{}\"\npace = {{ recorded = {{ speed = 1.0 }} }}",
+        path.display()
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    wait_for("both connections' vessels", async || {
+        operator.get("/api/v1/vessels/563100000").await.status == 200
+            && operator.get("/api/v1/vessels/563100001").await.status == 200
+    })
+    .await;
+    let feeds = operator.get("/api/v1/feeds").await.body;
+    let client =
+        feeds.as_array().and_then(|a| a.iter().find(|f| f["name"] == "aggregator")).cloned().unwrap_or_default();
+    assert!(client["connections"].as_u64().is_some_and(|n| n >= 2), "{client}");
+    wait_for("the replay to finish", async || {
+        let feeds = operator.get("/api/v1/feeds").await.body;
+        feeds
+            .as_array()
+            .and_then(|a| a.iter().find(|f| f["name"] == "yesterday"))
+            .is_some_and(|f| f["finished"] == true)
+    })
+    .await;
+    assert!(started.elapsed() >= Duration::from_secs(2), "paced by the tag-block times");
+    let replayed = operator.get("/api/v1/vessels/563200000").await.body;
+    let expected = jiff::Timestamp::from_second(recorded_at + 2).map(|t| t.to_string()).unwrap_or_default();
+    assert_eq!(replayed["position_time"].as_str(), Some(expected.as_str()), "recorded times are kept: {replayed}");
+    assert_eq!(replayed["lon"].as_f64(), Some(103.81));
+}
