@@ -136,7 +136,7 @@ pub async fn run(binary: &str, rate: u64, seconds: u64, vessels: u32, alerts_per
             for (k, s) in traffic[written..end].iter().enumerate() {
                 buffer.push_str(s);
                 buffer.push_str("\r\n");
-                if (written + k) % trigger_every == 0 {
+                if (written + k).is_multiple_of(trigger_every) {
                     // MID 100 is unallocated: each new such MMSI raises one invalid_mmsi alert.
                     let mmsi = 100_000_000 + trigger;
                     trigger += 1;

@@ -8,6 +8,14 @@ use crate::alert::{Alert, AlertKind, Severity};
 use crate::mmsi::{MmsiClass, classify_mmsi};
 use crate::watchlist::Watchlist;
 
+mod drift;
+mod gap;
+mod loitering;
+
+use drift::DriftEpisode;
+use gap::{Seen, Silence, gap};
+use loitering::SlowSpell;
+
 /// Thresholds of every detector, with the published defaults.
 #[derive(Debug, Clone)]
 pub struct DetectorConfig {
@@ -190,14 +198,6 @@ struct Fix {
     status: Option<u8>,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct DriftEpisode {
-    start: i64,
-    last: i64,
-    position: Position,
-    angle_max: f64,
-}
-
 /// Jump alerts held per vessel at most (more within one window is a duplicate pattern).
 const HELD_JUMPS_MAX: usize = 8;
 
@@ -240,16 +240,6 @@ pub fn imo_valid(imo: u32) -> bool {
 
 /// Longest hull afloat is about 460 m: a declared length beyond it is not a ship's.
 const LENGTH_MAX_M: f64 = 470.0;
-
-/// A slow spell of one vessel (loitering candidate).
-#[derive(Debug, Clone, Copy)]
-struct SlowSpell {
-    start: i64,
-    last: i64,
-    position: Position,
-    speed_sum: f64,
-    reports: u32,
-}
 
 /// Two vessels close together and slow: (start, last time seen together, position).
 #[derive(Debug, Clone, Copy)]
@@ -329,31 +319,6 @@ pub struct Picture {
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
-}
-
-/// Expected reporting interval, seconds (ITU-R M.1371-5 Annex 1 Table 1 and §4.3).
-fn expected_interval_s(fix: &Fix) -> f64 {
-    let speed = fix.speed.unwrap_or(0.0);
-    match fix.class {
-        VesselClass::A => {
-            let moored = matches!(fix.status, Some(1 | 5));
-            match speed {
-                s if moored && s <= 3.0 => 180.0,
-                s if s <= 14.0 => 10.0,
-                s if s <= 23.0 => 6.0,
-                _ => 2.0,
-            }
-        }
-        VesselClass::B => {
-            if speed <= 2.0 {
-                180.0
-            } else {
-                30.0
-            }
-        }
-        VesselClass::SarAircraft => 10.0,
-        VesselClass::AidToNavigation | VesselClass::BaseStation => 180.0,
-    }
 }
 
 fn angle_between(a: f64, b: f64) -> f64 {
@@ -447,27 +412,11 @@ impl Picture {
             if vessel.gap_swept == last.time {
                 continue;
             }
-            let silence = now - vessel.last_heard.max(last.time);
-            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
-            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
-            if silence as f64 > threshold && before >= config.gap_reports_before_min {
+            let silence =
+                Silence { mmsi, last: &last, since: vessel.last_heard.max(last.time), recent: &vessel.recent };
+            if let Some(found) = gap(&silence, now, Seen::StillSilent, config, &self.zones) {
                 vessel.gap_swept = last.time;
-                let near = self.zones.iter().any(|z| z.contains(&last.position));
-                alerts.push(alert(
-                    AlertKind::AisGap,
-                    mmsi,
-                    last.time,
-                    now,
-                    &last.position,
-                    if near { Severity::High } else { Severity::Medium },
-                    format!(
-                        "silent for {} min so far after {before} reports in the previous hour (expected every {:.0} s at {:.1} kn){}",
-                        silence / 60,
-                        expected_interval_s(&last),
-                        last.speed.unwrap_or(0.0),
-                        if near { "; went silent inside a zone" } else { "" }
-                    ),
-                ));
+                alerts.push(found);
             }
         }
         alerts.sort_by_key(|a| a.mmsi);
@@ -522,28 +471,13 @@ impl Picture {
         };
         if let Some(last) = vessel.last {
             // AIS gap: a vessel that was transmitting falls silent for many of its intervals.
-            let silence = report.time - vessel.last_heard.max(last.time);
-            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
-            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
-            if silence as f64 > threshold && before >= config.gap_reports_before_min {
-                let near = self.zones.iter().any(|z| z.contains(&last.position));
-                let severity = if near { Severity::High } else { Severity::Medium };
-                alerts.push(alert(
-                    AlertKind::AisGap,
-                    report.mmsi,
-                    report.time - silence,
-                    report.time,
-                    &last.position,
-                    severity,
-                    format!(
-                        "silent for {} min after {before} reports in the previous hour (expected every {:.0} s at {:.1} kn){}",
-                        silence / 60,
-                        expected_interval_s(&last),
-                        last.speed.unwrap_or(0.0),
-                        if near { "; went silent inside a zone" } else { "" }
-                    ),
-                ));
-            }
+            let silence = Silence {
+                mmsi: report.mmsi,
+                last: &last,
+                since: vessel.last_heard.max(last.time),
+                recent: &vessel.recent,
+            };
+            alerts.extend(gap(&silence, report.time, Seen::Returned, &config, &self.zones));
             // Position jump: an implied speed no ship can make.
             let reference = vessel.jumped_to.filter(|j| {
                 let d = j.position.distance_m(&report.position);
@@ -670,36 +604,7 @@ impl Picture {
             }
             _ => vessel.too_fast = (0, 0),
         }
-        // Drift (AMSA): moving, but not where the bow points.
-        let drifting = match (report.speed, report.course, report.heading) {
-            (Some(s), Some(c), Some(h))
-                if (config.drift_speed_kn.0..=config.drift_speed_kn.1).contains(&s) && h < 360 =>
-            {
-                let angle = angle_between(c, f64::from(h));
-                (angle >= config.drift_angle_deg).then_some(angle)
-            }
-            _ => None,
-        };
-        match (drifting, vessel.drift.as_mut()) {
-            (Some(angle), Some(episode)) => {
-                episode.last = report.time;
-                episode.angle_max = episode.angle_max.max(angle);
-            }
-            (Some(angle), None) => {
-                vessel.drift = Some(DriftEpisode {
-                    start: report.time,
-                    last: report.time,
-                    position: report.position,
-                    angle_max: angle,
-                });
-            }
-            (None, Some(_)) => {
-                if let Some(done) = vessel.drift.take() {
-                    alerts.extend(close_drift(report.mmsi, &done, &config));
-                }
-            }
-            (None, None) => {}
-        }
+        alerts.extend(drift::step(&mut vessel.drift, report, &config));
         // Zones.
         for (index, zone) in self.zones.iter().enumerate() {
             if !zone.filter.admits(vessel.ship_type, vessel.length_m) {
@@ -782,31 +687,9 @@ impl Picture {
             hit.watch_entry = entry.id.clone();
             alerts.push(hit);
         }
-        // Loitering: slow for long outside anchorages and berths.
         let in_mooring_area = self.zones.iter().any(|z| z.is_mooring_area() && z.contains(&report.position));
-        let slow = report.speed.is_some_and(|s| s < config.loiter_speed_kn) && !in_mooring_area;
-        match (slow, vessel.slow.as_mut()) {
-            (true, Some(spell)) => {
-                spell.last = report.time;
-                spell.speed_sum += report.speed.unwrap_or(0.0);
-                spell.reports += 1;
-            }
-            (true, None) => {
-                vessel.slow = Some(SlowSpell {
-                    start: report.time,
-                    last: report.time,
-                    position: report.position,
-                    speed_sum: report.speed.unwrap_or(0.0),
-                    reports: 1,
-                });
-            }
-            (false, Some(_)) => {
-                if let Some(spell) = vessel.slow.take() {
-                    alerts.extend(close_loitering(report.mmsi, &spell, &config));
-                }
-            }
-            (false, None) => {}
-        }
+        let slow = report.speed.is_some_and(|sp| sp < config.loiter_speed_kn) && !in_mooring_area;
+        alerts.extend(loitering::step(&mut vessel.slow, report, slow, &config));
         vessel.last = Some(fix);
         vessel.last_heard = report.time;
         let slow_now = report.speed.is_some_and(|s| s < config.encounter_speed_kn) && !in_mooring_area;
@@ -928,18 +811,18 @@ impl Picture {
             vessel.length_m = report.length_m;
         }
         let mut static_findings = Vec::new();
-        if let Some(length) = report.length_m.filter(|l| *l > LENGTH_MAX_M) {
-            if vessel.inconsistencies & Inconsistency::Dimensions as u8 == 0 {
-                vessel.inconsistencies |= Inconsistency::Dimensions as u8;
-                static_findings
-                    .push(format!("static data inconsistent: declared length {length:.0} m exceeds any ship afloat"));
-            }
+        if let Some(length) = report.length_m.filter(|l| *l > LENGTH_MAX_M)
+            && vessel.inconsistencies & Inconsistency::Dimensions as u8 == 0
+        {
+            vessel.inconsistencies |= Inconsistency::Dimensions as u8;
+            static_findings
+                .push(format!("static data inconsistent: declared length {length:.0} m exceeds any ship afloat"));
         }
-        if let Some(imo) = report.imo.filter(|i| !imo_valid(*i)) {
-            if vessel.inconsistencies & Inconsistency::ImoCheckDigit as u8 == 0 {
-                vessel.inconsistencies |= Inconsistency::ImoCheckDigit as u8;
-                static_findings.push(format!("static data inconsistent: IMO number {imo} fails its check digit"));
-            }
+        if let Some(imo) = report.imo.filter(|i| !imo_valid(*i))
+            && vessel.inconsistencies & Inconsistency::ImoCheckDigit as u8 == 0
+        {
+            vessel.inconsistencies |= Inconsistency::ImoCheckDigit as u8;
+            static_findings.push(format!("static data inconsistent: IMO number {imo} fails its check digit"));
         }
         let at = vessel.last.map(|f| f.position).or_else(|| Position::new(0.0, 0.0));
         let Some(at) = at else { return alerts };
@@ -1011,30 +894,14 @@ impl Picture {
             let Some(vessel) = self.states.get_mut(slot as usize) else { continue };
             release_held_jumps(vessel, i64::MAX, 0, &mut alerts);
             if let Some(done) = vessel.drift.take() {
-                alerts.extend(close_drift(mmsi, &done, &config));
+                alerts.extend(drift::close(mmsi, &done, &config));
             }
             if let Some(spell) = vessel.slow.take() {
-                alerts.extend(close_loitering(mmsi, &spell, &config));
+                alerts.extend(loitering::close(mmsi, &spell, &config));
             }
             let Some(last) = vessel.last else { continue };
-            let silence = now - last.time;
-            let threshold = (expected_interval_s(&last) * config.gap_intervals).max(config.gap_seconds_min as f64);
-            let before = vessel.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
-            if silence as f64 > threshold && before >= config.gap_reports_before_min {
-                let near = self.zones.iter().any(|z| z.contains(&last.position));
-                alerts.push(alert(
-                    AlertKind::AisGap,
-                    mmsi,
-                    last.time,
-                    now,
-                    &last.position,
-                    if near { Severity::High } else { Severity::Medium },
-                    format!(
-                        "silent for {} min to the end of the data after {before} reports in the previous hour",
-                        silence / 60
-                    ),
-                ));
-            }
+            let silence = Silence { mmsi, last: &last, since: last.time, recent: &vessel.recent };
+            alerts.extend(gap(&silence, now, Seen::EndOfData, &config, &self.zones));
         }
         alerts
     }
@@ -1049,45 +916,6 @@ fn release_held_jumps(vessel: &mut Vessel, now: i64, window: i64, alerts: &mut V
         vessel.held_jumps.drain(..).partition(|a| now.saturating_sub(a.end) > window);
     alerts.extend(ready);
     vessel.held_jumps = waiting;
-}
-
-fn close_loitering(mmsi: u32, spell: &SlowSpell, config: &DetectorConfig) -> Option<Alert> {
-    (spell.last - spell.start >= config.loiter_seconds_min).then(|| {
-        alert(
-            AlertKind::Loitering,
-            mmsi,
-            spell.start,
-            spell.last,
-            &spell.position,
-            Severity::Medium,
-            format!(
-                "averaged {:.1} kn for {} min outside anchorages and berths (limit {:.0} kn for {} min)",
-                spell.speed_sum / f64::from(spell.reports.max(1)),
-                (spell.last - spell.start) / 60,
-                config.loiter_speed_kn,
-                config.loiter_seconds_min / 60
-            ),
-        )
-    })
-}
-
-fn close_drift(mmsi: u32, episode: &DriftEpisode, config: &DetectorConfig) -> Option<Alert> {
-    (episode.last - episode.start >= config.drift_seconds_min).then(|| {
-        alert(
-            AlertKind::Drift,
-            mmsi,
-            episode.start,
-            episode.last,
-            &episode.position,
-            Severity::Low,
-            format!(
-                "course and heading up to {:.0}° apart for {} min while moving (AMSA drift rule: >= {:.0}°)",
-                episode.angle_max,
-                (episode.last - episode.start) / 60,
-                config.drift_angle_deg
-            ),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub enum Work {
     Lines(Batch),
     /// Lines whose report the sender awaits.
     Report(Batch, oneshot::Sender<BatchReport>),
-    Inputs(Inputs),
+    Inputs(Box<Inputs>),
     /// The organization that owns alerts not tied to a zone or entry has become known.
     DefaultOwner(Owning),
     /// Answered once everything sent before it is processed.

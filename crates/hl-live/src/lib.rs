@@ -225,7 +225,7 @@ impl Live {
             }
         }));
         self.work
-            .send(Work::Inputs(engine::Inputs { zones, watchlist, owners }))
+            .send(Work::Inputs(Box::new(engine::Inputs { zones, watchlist, owners })))
             .await
             .map_err(|_| LiveError::Node(NodeError::ShuttingDown))
     }

@@ -57,12 +57,17 @@ impl Observation {
     pub fn of(message: &AisMessage, time: i64) -> Self {
         let mmsi = message.mmsi();
         let mut out = Observation::default();
-        let fix = |lat: Option<f64>, lon: Option<f64>, speed, course, heading, class, status| match lat
-            .zip(lon)
-            .and_then(|(lat, lon)| Position::new(lat, lon))
-        {
-            Some(position) => Some(PositionReport { mmsi, time, position, speed, course, heading, class, status }),
-            None => None,
+        let fix = |lat: Option<f64>, lon: Option<f64>, speed, course, heading, class, status| {
+            lat.zip(lon).and_then(|(lat, lon)| Position::new(lat, lon)).map(|position| PositionReport {
+                mmsi,
+                time,
+                position,
+                speed,
+                course,
+                heading,
+                class,
+                status,
+            })
         };
         match message {
             AisMessage::Position(m) => {
