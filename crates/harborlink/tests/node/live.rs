@@ -338,7 +338,8 @@ async fn a_restart_keeps_the_picture_and_the_open_alerts(backend: Backend) {
 
 on_both_backends!(
     feeds_build_tracks_and_raise_alerts_with_their_owners_releasability,
-    a_restart_keeps_the_picture_and_the_open_alerts
+    a_restart_keeps_the_picture_and_the_open_alerts,
+    a_stalled_subscriber_never_slows_ingestion
 );
 
 /// A Server-Sent Events reader.
@@ -455,4 +456,57 @@ async fn a_client_feed_reconnects_and_a_file_feed_replays_at_the_recorded_pace()
     let expected = jiff::Timestamp::from_second(recorded_at + 2).map(|t| t.to_string()).unwrap_or_default();
     assert_eq!(replayed["position_time"].as_str(), Some(expected.as_str()), "recorded times are kept: {replayed}");
     assert_eq!(replayed["lon"].as_f64(), Some(103.81));
+}
+
+/// A subscriber that never reads its stream neither slows ingestion nor loses the alerts of
+/// others: its vessel updates are dropped (and counted), everything else goes on.
+async fn a_stalled_subscriber_never_slows_ingestion(backend: Backend) {
+    let Some((node, region)) = live_node(backend, "").await else { return };
+    // Subscribe with a raw connection and never read from it.
+    let address = node.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&address).await.unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "GET /api/v1/stream HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
+        region.mpa_operator
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut stalled, request.as_bytes()).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut reader = sse(&node, &region.mpa_officer, "?vessels=false").await;
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    // 40,000 distinct vessels: far more vessel updates than socket buffers and the stream's
+    // buffer hold.
+    let started = std::time::Instant::now();
+    for batch in 0..4u32 {
+        let messages: Vec<AisMessage> = (0..10_000u32)
+            .map(|i| {
+                position(
+                    563_000_000 + batch * 10_000 + i,
+                    5.0 + f64::from(i % 100) * 0.01,
+                    106.0 + f64::from(i / 100) * 0.01,
+                    9.0,
+                )
+            })
+            .collect();
+        let reply = operator
+            .send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", nmea(&messages).into_bytes())))
+            .await;
+        assert_eq!((reply.status, reply.body["messages"].as_u64()), (200, Some(10_000)), "{:?}", reply.body);
+    }
+    let fed = started.elapsed();
+    assert!(fed < Duration::from_secs(30), "ingestion took {fed:?}");
+    assert_eq!(operator.get("/api/v1/vessels?limit=1").await.body["total_in_picture"], 40_000);
+    // An alert still reaches the subscriber that reads.
+    let trigger = nmea(&[position(100_000_009, 5.5, 106.5, 3.0)]);
+    operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", trigger.into_bytes()))).await;
+    let events = reader.collect_until(Duration::from_secs(10), |e| e.iter().any(|x| x.0 == "alert")).await;
+    assert!(events.iter().any(|e| e.0 == "alert" && e.1["mmsi"] == 100_000_009), "{events:?}");
+    let metrics =
+        reqwest::get(node.url("/metrics")).await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let dropped = metrics
+        .lines()
+        .find(|l| l.starts_with("harborlink_stream_updates_dropped_total"))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(dropped > 0.0, "the stalled subscriber's updates were dropped and counted");
+    drop(stalled);
 }
