@@ -11,6 +11,7 @@ use crate::watchlist::Watchlist;
 mod drift;
 mod gap;
 mod loitering;
+mod zones;
 
 use drift::DriftEpisode;
 use gap::{Seen, Silence, gap};
@@ -268,7 +269,7 @@ struct Vessel {
     jumped_to: Option<Fix>,
     recent: VecDeque<i64>,
     /// Zones the vessel is inside: (zone index, entered at, dwell reported).
-    inside: Vec<(usize, i64, bool)>,
+    inside: zones::Inside,
     drift: Option<DriftEpisode>,
     invalid_reported: bool,
     watch_reported: bool,
@@ -605,71 +606,8 @@ impl Picture {
             _ => vessel.too_fast = (0, 0),
         }
         alerts.extend(drift::step(&mut vessel.drift, report, &config));
-        // Zones.
-        for (index, zone) in self.zones.iter().enumerate() {
-            if !zone.filter.admits(vessel.ship_type, vessel.length_m) {
-                continue;
-            }
-            let inside = zone.contains(&report.position);
-            let slot = vessel.inside.iter().position(|(i, _, _)| *i == index);
-            match (inside, slot) {
-                (true, None) => {
-                    vessel.inside.push((index, report.time, false));
-                    let mut a = alert(
-                        AlertKind::ZoneEntry,
-                        report.mmsi,
-                        report.time,
-                        report.time,
-                        &report.position,
-                        if zone.kind == "restricted" { Severity::High } else { Severity::Low },
-                        format!("entered {} `{}` at {:.1} kn", zone.kind, zone.name, report.speed.unwrap_or(0.0)),
-                    );
-                    a.zone = Some(zone.id.clone());
-                    alerts.push(a);
-                }
-                (false, Some(at)) => {
-                    let (_, entered, _) = vessel.inside.swap_remove(at);
-                    let mut a = alert(
-                        AlertKind::ZoneExit,
-                        report.mmsi,
-                        entered,
-                        report.time,
-                        &report.position,
-                        Severity::Info,
-                        format!("left {} `{}` after {} min inside", zone.kind, zone.name, (report.time - entered) / 60),
-                    );
-                    a.zone = Some(zone.id.clone());
-                    alerts.push(a);
-                }
-                (true, Some(at)) => {
-                    let (_, entered, reported) = &mut vessel.inside[at];
-                    if let Some(limit) = zone.dwell_seconds
-                        && !*reported
-                        && report.time - *entered >= limit
-                    {
-                        *reported = true;
-                        let mut a = alert(
-                            AlertKind::ZoneDwell,
-                            report.mmsi,
-                            *entered,
-                            report.time,
-                            &report.position,
-                            if zone.kind == "restricted" { Severity::High } else { Severity::Medium },
-                            format!(
-                                "inside {} `{}` for {} min (limit {} min)",
-                                zone.kind,
-                                zone.name,
-                                (report.time - *entered) / 60,
-                                limit / 60
-                            ),
-                        );
-                        a.zone = Some(zone.id.clone());
-                        alerts.push(a);
-                    }
-                }
-                (false, None) => {}
-            }
-        }
+        // Zones: entry, exit, dwell.
+        zones::step(&mut vessel.inside, &self.zones, (vessel.ship_type, vessel.length_m), report, &mut alerts);
         // Watch list, on the MMSI.
         if !vessel.watch_reported
             && let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None)
