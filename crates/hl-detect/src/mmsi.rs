@@ -340,18 +340,19 @@ pub fn classify_mmsi(mmsi: u32) -> MmsiClass {
     if mmsi > 999_999_999 {
         return MmsiClass::Invalid;
     }
-    let digits = format!("{mmsi:09}");
-    let prefix = |n: usize| digits[..n].parse::<u32>().unwrap_or(0);
-    let mid_at = |from: usize| digits[from..from + 3].parse::<u32>().unwrap_or(0);
-    let class = match digits.as_bytes() {
-        [b'0', b'0', ..] => (MmsiClass::CoastStation, valid_mid(mid_at(2))),
-        [b'0', ..] => (MmsiClass::Group, valid_mid(mid_at(1))),
-        [b'1', b'1', b'1', ..] => (MmsiClass::SarAircraft, valid_mid(mid_at(3))),
-        [b'9', b'7', b'0', ..] => (MmsiClass::AisSart, true),
-        [b'9', b'7', b'2', ..] => (MmsiClass::ManOverboard, true),
-        [b'9', b'7', b'4', ..] => (MmsiClass::Epirb, true),
-        [b'9', b'8', ..] => (MmsiClass::CraftAssociated, valid_mid(mid_at(2))),
-        [b'9', b'9', ..] => (MmsiClass::AidToNavigation, valid_mid(mid_at(2))),
+    // Nine digits, leading zeros included, without formatting (this runs on every report).
+    let digit = |i: u32| (mmsi / 10u32.pow(8 - i)) % 10;
+    let prefix = |n: u32| mmsi / 10u32.pow(9 - n);
+    let mid_at = |from: u32| (mmsi / 10u32.pow(6 - from)) % 1_000;
+    let class = match (digit(0), digit(1), digit(2)) {
+        (0, 0, _) => (MmsiClass::CoastStation, valid_mid(mid_at(2))),
+        (0, _, _) => (MmsiClass::Group, valid_mid(mid_at(1))),
+        (1, 1, 1) => (MmsiClass::SarAircraft, valid_mid(mid_at(3))),
+        (9, 7, 0) => (MmsiClass::AisSart, true),
+        (9, 7, 2) => (MmsiClass::ManOverboard, true),
+        (9, 7, 4) => (MmsiClass::Epirb, true),
+        (9, 8, _) => (MmsiClass::CraftAssociated, valid_mid(mid_at(2))),
+        (9, 9, _) => (MmsiClass::AidToNavigation, valid_mid(mid_at(2))),
         _ => (MmsiClass::Ship, valid_mid(prefix(3))),
     };
     if class.1 { class.0 } else { MmsiClass::Invalid }
@@ -377,6 +378,30 @@ mod tests {
         // 217 and 221 are not allocated: a ship MMSI starting with them is invalid.
         for bad in [123_456_789, 0, 999_999_999, 100_000_000, 800_000_000, 1_000_000_000, 217_000_001, 221_123_456] {
             assert_eq!(classify_mmsi(bad), MmsiClass::Invalid, "{bad}");
+        }
+    }
+
+    /// The digit arithmetic against a reading of the nine digits as text.
+    #[test]
+    fn arithmetic_matches_the_digits_as_written() {
+        let reference = |mmsi: u32| -> MmsiClass {
+            let digits = format!("{mmsi:09}");
+            let number = |from: usize, to: usize| digits[from..to].parse::<u32>().unwrap_or(0);
+            let class = match digits.as_bytes() {
+                [b'0', b'0', ..] => (MmsiClass::CoastStation, valid_mid(number(2, 5))),
+                [b'0', ..] => (MmsiClass::Group, valid_mid(number(1, 4))),
+                [b'1', b'1', b'1', ..] => (MmsiClass::SarAircraft, valid_mid(number(3, 6))),
+                [b'9', b'7', b'0', ..] => (MmsiClass::AisSart, true),
+                [b'9', b'7', b'2', ..] => (MmsiClass::ManOverboard, true),
+                [b'9', b'7', b'4', ..] => (MmsiClass::Epirb, true),
+                [b'9', b'8', ..] => (MmsiClass::CraftAssociated, valid_mid(number(2, 5))),
+                [b'9', b'9', ..] => (MmsiClass::AidToNavigation, valid_mid(number(2, 5))),
+                _ => (MmsiClass::Ship, valid_mid(number(0, 3))),
+            };
+            if class.1 { class.0 } else { MmsiClass::Invalid }
+        };
+        for mmsi in (0..999_999_999u32).step_by(9_973).chain([5_630_001, 56_300_001, 111_563_001, 985_631_234]) {
+            assert_eq!(classify_mmsi(mmsi), reference(mmsi), "{mmsi:09}");
         }
     }
 }

@@ -2,6 +2,10 @@
 
 use std::collections::{HashMap, VecDeque};
 
+/// Hash maps on the per-report path: foldhash (randomly seeded, so MMSIs from a feed cannot be
+/// chosen to collide) is several times faster than the default SipHash on integer keys.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use hl_geo::{Land, NAUTICAL_MILE_M, Position, Zone};
 
 use crate::alert::{Alert, AlertKind, Severity};
@@ -310,13 +314,13 @@ pub struct Picture {
     /// Vessel states, densely packed (a hash table of full states would hold up to twice their
     /// size in growth headroom); `index` maps an MMSI to its slot.
     states: Vec<Vessel>,
-    index: HashMap<u32, u32>,
+    index: FastMap<u32, u32>,
     /// Slow vessels outside mooring areas by grid cell: (mmsi, time, position).
-    slow_cells: HashMap<(i32, i32), Vec<SlowEntry>>,
+    slow_cells: FastMap<(i32, i32), Vec<SlowEntry>>,
     /// Pairs (lower MMSI first) seen close together and slow.
-    pairs: HashMap<(u32, u32), Rendezvous>,
+    pairs: FastMap<(u32, u32), Rendezvous>,
     /// Each vessel's partners in `pairs`, so a report touches only its own pairs.
-    partners: HashMap<u32, Vec<u32>>,
+    partners: FastMap<u32, Vec<u32>>,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
@@ -351,10 +355,10 @@ impl Picture {
             land: None,
             watchlist,
             states: Vec::new(),
-            index: HashMap::new(),
-            slow_cells: HashMap::new(),
-            pairs: HashMap::new(),
-            partners: HashMap::new(),
+            index: FastMap::default(),
+            slow_cells: FastMap::default(),
+            pairs: FastMap::default(),
+            partners: FastMap::default(),
             skipped_repeats: 0,
             skipped_out_of_order: 0,
         }

@@ -10,7 +10,7 @@
 //! at their longitude and shifted by ±360.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use crate::Position;
 
@@ -55,6 +55,21 @@ impl Ring {
         Some(Ring { min_lon, max_lon, min_lat, max_lat, points, bands })
     }
 
+    /// Whether any edge's bounding box meets the box (west, south, east, north).
+    fn has_edge_in(&self, west: f64, south: f64, east: f64, north: f64) -> bool {
+        if east < self.min_lon || west > self.max_lon || north < self.min_lat || south > self.max_lat {
+            return false;
+        }
+        let band = |lat: f64| (((lat - self.min_lat) / BAND_DEG).floor().max(0.0) as usize).min(self.bands.len() - 1);
+        (band(south)..=band(north)).any(|b| {
+            self.bands[b].iter().any(|&i| {
+                let (x0, y0) = self.points[i as usize];
+                let (x1, y1) = self.points[i as usize + 1];
+                x0.max(x1) >= west && x0.min(x1) <= east && y0.max(y1) >= south && y0.min(y1) <= north
+            })
+        })
+    }
+
     fn contains(&self, lon: f64, lat: f64) -> bool {
         if lon < self.min_lon || lon > self.max_lon || lat < self.min_lat || lat > self.max_lat {
             return false;
@@ -77,7 +92,17 @@ pub struct Land {
     rings: Vec<Ring>,
     /// 1° cells (floor of lon, lat) → rings whose bounding box covers the cell.
     cells: HashMap<(i32, i32), Vec<u32>>,
+    /// Small cells already classified: `Some(answer)` when no coastline crosses the cell (every
+    /// point in it has the answer of its centre), `None` when one does (test exactly). Most
+    /// ship positions are far from any coast, so most tests end here. Filled lazily; bounded by
+    /// [`CLASSIFIED_MAX`].
+    classified: RwLock<HashMap<(i32, i32), Option<bool>, foldhash::fast::RandomState>>,
 }
+
+/// Side of a classified cell, degrees (about 5.5 km).
+const CELL_DEG: f64 = 0.05;
+/// Cells classified at most; beyond it tests are exact (still correct, only slower).
+const CLASSIFIED_MAX: usize = 4_000_000;
 
 static NATURAL_EARTH_50M: OnceLock<Land> = OnceLock::new();
 
@@ -106,7 +131,7 @@ impl Land {
                 }
             }
         }
-        Land { rings, cells }
+        Land { rings, cells, classified: RwLock::new(HashMap::default()) }
     }
 
     /// The bundled Natural Earth 1:50m land, parsed once.
@@ -126,8 +151,47 @@ impl Land {
     }
 
     /// Whether `p` is on land.
+    fn contains_exactly(&self, lon: f64, lat: f64) -> bool {
+        [lon, lon + 360.0, lon - 360.0].into_iter().any(|lon| self.contains_at(lon, lat))
+    }
+
+    /// Whether a coastline crosses the box around a cell (at its longitude or shifted by ±360).
+    fn coast_in(&self, west: f64, south: f64, east: f64, north: f64) -> bool {
+        [0.0, 360.0, -360.0].into_iter().any(|shift| {
+            let (w, e) = (west + shift, east + shift);
+            (w.floor() as i32..=e.floor() as i32).any(|x| {
+                (south.floor() as i32..=north.floor() as i32).any(|y| {
+                    self.cells.get(&(x, y)).is_some_and(|candidates| {
+                        candidates.iter().any(|&i| self.rings[i as usize].has_edge_in(w, south, e, north))
+                    })
+                })
+            })
+        })
+    }
+
     pub fn contains(&self, p: &Position) -> bool {
-        [p.lon(), p.lon() + 360.0, p.lon() - 360.0].into_iter().any(|lon| self.contains_at(lon, p.lat()))
+        let key = ((p.lon() / CELL_DEG).floor() as i32, (p.lat() / CELL_DEG).floor() as i32);
+        let known = self.classified.read().ok().and_then(|c| c.get(&key).copied());
+        let uniform = match known {
+            Some(answer) => answer,
+            None => {
+                let (west, south) = (f64::from(key.0) * CELL_DEG, f64::from(key.1) * CELL_DEG);
+                // A little beyond the cell, so an edge on its border counts as crossing it.
+                let pad = CELL_DEG * 0.01;
+                let answer = if self.coast_in(west - pad, south - pad, west + CELL_DEG + pad, south + CELL_DEG + pad) {
+                    None
+                } else {
+                    Some(self.contains_exactly(west + CELL_DEG / 2.0, south + CELL_DEG / 2.0))
+                };
+                if let Ok(mut cache) = self.classified.write()
+                    && cache.len() < CLASSIFIED_MAX
+                {
+                    cache.insert(key, answer);
+                }
+                answer
+            }
+        };
+        uniform.unwrap_or_else(|| self.contains_exactly(p.lon(), p.lat()))
     }
 
     /// Whether `p` and the points `margin_m` north, east, south and west of it are all on land:
@@ -173,5 +237,29 @@ mod tests {
         }
         assert!(land.contains_with_margin(&at(1.9, 103.4), 1_000.0));
         assert!(!land.contains_with_margin(&at(1.20, 103.90), 1_000.0));
+    }
+
+    #[test]
+    fn classified_cells_answer_exactly_as_ray_casting() {
+        let land = Land::natural_earth_50m();
+        // A deterministic scatter over the straits (coasts everywhere) and the whole globe.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for i in 0..40_000 {
+            let (lat, lon) = if i % 2 == 0 {
+                (0.5 + next() * 3.0, 100.5 + next() * 4.0)
+            } else {
+                (-85.0 + next() * 170.0, -180.0 + next() * 360.0)
+            };
+            let p = at(lat, lon);
+            // Twice: the first classifies the cell, the second answers from it.
+            assert_eq!(land.contains(&p), land.contains_exactly(lon, lat), "{lat},{lon}");
+            assert_eq!(land.contains(&p), land.contains_exactly(lon, lat), "{lat},{lon} (cached)");
+        }
     }
 }

@@ -68,8 +68,11 @@ pub(super) fn gap(
     let length = now - silence.since;
     let interval = expected_interval_s(last);
     let threshold = (interval * config.gap_intervals).max(config.gap_seconds_min as f64);
+    if length as f64 <= threshold {
+        return None;
+    }
     let before = silence.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
-    if length as f64 <= threshold || before < config.gap_reports_before_min {
+    if before < config.gap_reports_before_min {
         return None;
     }
     let near = zones.iter().any(|z| z.contains(&last.position));
