@@ -494,7 +494,12 @@ impl Picture {
                 vessel.last = Some(moved);
             }
             let from = vessel.last.unwrap_or(last);
-            let distance = from.position.distance_m(&report.position);
+            // Most consecutive reports are metres apart: a cheap bound settles them.
+            let distance = if from.position.surely_within_m(&report.position, config.jump_distance_min_m) {
+                0.0
+            } else {
+                from.position.distance_m(&report.position)
+            };
             let dt = report.time - from.time;
             let implied_kn = if dt > 0 { distance / dt as f64 * 3_600.0 / NAUTICAL_MILE_M } else { f64::INFINITY };
             if distance > config.jump_distance_min_m && implied_kn > config.jump_speed_kn {

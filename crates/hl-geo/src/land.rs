@@ -99,8 +99,8 @@ pub struct Land {
     classified: RwLock<HashMap<(i32, i32), Option<bool>, foldhash::fast::RandomState>>,
 }
 
-/// Side of a classified cell, degrees (about 5.5 km).
-const CELL_DEG: f64 = 0.05;
+/// Side of a classified cell, degrees (about 2.2 km).
+const CELL_DEG: f64 = 0.02;
 /// Cells classified at most; beyond it tests are exact (still correct, only slower).
 const CLASSIFIED_MAX: usize = 4_000_000;
 

@@ -48,6 +48,23 @@ impl Position {
         2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
     }
 
+    /// Whether `other` is surely within `limit_m`, by a bound that needs no trigonometry but
+    /// one cosine: along any path the local length is at most R·√(dφ² + cos²φ_max·dλ²), with
+    /// φ_max the latitude nearer the equator, so the great circle is no longer. `false` means
+    /// "not sure": measure with [`Position::distance_m`].
+    pub fn surely_within_m(&self, other: &Position, limit_m: f64) -> bool {
+        let dphi = (other.lat - self.lat).to_radians();
+        let mut dlon = (other.lon - self.lon).abs();
+        if dlon > 180.0 {
+            dlon = 360.0 - dlon;
+        }
+        let dlambda = dlon.to_radians();
+        let nearest_equator =
+            if self.lat.signum() != other.lat.signum() { 0.0 } else { self.lat.abs().min(other.lat.abs()) };
+        let bound = EARTH_RADIUS_M * (dphi * dphi + (nearest_equator.to_radians().cos() * dlambda).powi(2)).sqrt();
+        bound <= limit_m
+    }
+
     /// Initial bearing to `other`, degrees clockwise from true north, 0..360.
     pub fn bearing_deg(&self, other: &Position) -> f64 {
         let (phi1, phi2) = (self.lat.to_radians(), other.lat.to_radians());
@@ -110,6 +127,28 @@ mod tests {
         let d = p(1.264, 103.840).distance_m(&p(3.000, 101.390));
         assert!((d - 332_000.0).abs() < 10_000.0, "{d}");
         assert_eq!(p(1.0, 1.0).distance_m(&p(1.0, 1.0)), 0.0);
+    }
+
+    #[test]
+    fn the_cheap_bound_never_claims_a_far_point_is_near() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..100_000 {
+            let a = p(-89.0 + next() * 178.0, -180.0 + next() * 360.0);
+            let b = a.destination(next() * 360.0, next() * 3_000.0);
+            let limit = 1_000.0;
+            if a.surely_within_m(&b, limit) {
+                assert!(a.distance_m(&b) <= limit + 1e-6, "{a:?} {b:?}");
+            }
+        }
+        assert!(p(1.2, 103.8).surely_within_m(&p(1.2001, 103.8001), 1_000.0));
+        assert!(!p(1.2, 103.8).surely_within_m(&p(1.3, 103.8), 1_000.0));
+        assert!(p(0.0, 179.9999).surely_within_m(&p(0.0, -179.9999), 1_000.0), "across the antimeridian");
     }
 
     #[test]
