@@ -240,19 +240,26 @@ impl Node {
         }
     }
 
-    /// The zones the caller may see.
-    pub async fn zones(&self, subject: &Subject) -> Result<Vec<ZoneRecord>, NodeError> {
+    /// The records the caller may see, of a whole (small) table.
+    async fn visible<T>(
+        &self,
+        subject: &Subject,
+        records: Vec<T>,
+        owned: impl Fn(&T) -> (OrgId, &Releasability),
+    ) -> Result<Vec<T>, NodeError> {
         let nations = self.nations().await?;
-        Ok(self
-            .store
-            .zones()
-            .await?
+        Ok(records
             .into_iter()
-            .filter(|z| {
-                let owner = hl_policy::Owner { org: z.owner_org, nation: nations.get(&z.owner_org).copied() };
-                may_read(subject, owner, &z.releasability)
+            .filter(|r| {
+                let (org, releasability) = owned(r);
+                may_read(subject, hl_policy::Owner { org, nation: nations.get(&org).copied() }, releasability)
             })
             .collect())
+    }
+
+    /// The zones the caller may see.
+    pub async fn zones(&self, subject: &Subject) -> Result<Vec<ZoneRecord>, NodeError> {
+        self.visible(subject, self.store.zones().await?, |z| (z.owner_org, &z.releasability)).await
     }
 
     /// Puts a vessel on the watch list.
@@ -300,17 +307,7 @@ impl Node {
 
     /// The watch-list entries the caller may see.
     pub async fn watchlist(&self, subject: &Subject) -> Result<Vec<WatchlistRecord>, NodeError> {
-        let nations = self.nations().await?;
-        Ok(self
-            .store
-            .watchlist()
-            .await?
-            .into_iter()
-            .filter(|w| {
-                let owner = hl_policy::Owner { org: w.owner_org, nation: nations.get(&w.owner_org).copied() };
-                may_read(subject, owner, &w.releasability)
-            })
-            .collect())
+        self.visible(subject, self.store.watchlist().await?, |w| (w.owner_org, &w.releasability)).await
     }
 
     /// Saves vessel tracks (MMSI, track as JSON) through the writer: local state, never in the

@@ -3,29 +3,11 @@
 use std::process::Command;
 
 use hl_ais::encode::{SentenceOptions, to_sentences};
-use hl_ais::{AisMessage, AisText, Header, PositionReport, StaticAndVoyage, Turn};
+use hl_ais::{AisMessage, AisText, Header, StaticAndVoyage};
 
-use crate::support::BIN;
+use crate::support::{BIN, position};
 
 const T0: i64 = 1_763_900_000;
-
-fn position(mmsi: u32, lat: f64, lon: f64, speed: f64) -> AisMessage {
-    AisMessage::Position(PositionReport {
-        header: Header { message_type: 1, repeat: 0, mmsi },
-        status: 0,
-        turn: Turn::NotAvailable,
-        speed: Some(speed),
-        accuracy: true,
-        lon: Some(lon),
-        lat: Some(lat),
-        course: Some(90.0),
-        heading: Some(90),
-        second: 0,
-        maneuver: 0,
-        raim: false,
-        radio: 0,
-    })
-}
 
 fn lines(message: &AisMessage, time: i64) -> Vec<String> {
     to_sentences(message, &SentenceOptions { source: Some("test-rx"), time: Some(time), ..SentenceOptions::default() })

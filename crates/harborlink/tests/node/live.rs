@@ -6,11 +6,11 @@ use std::io::Write;
 use std::time::Duration;
 
 use hl_ais::encode::{SentenceOptions, to_sentences};
-use hl_ais::{AisMessage, AisText, Header, PositionReport, StaticAndVoyage, Turn};
+use hl_ais::{AisMessage, AisText, Header, StaticAndVoyage};
 use serde_json::{Value, json};
 
 use crate::on_both_backends;
-use crate::support::{Backend, Client, Region, TestNode, id};
+use crate::support::{Backend, Client, Region, TestNode, id, position};
 
 const FEEDS: &str = r#"
 [[live.feeds]]
@@ -23,24 +23,6 @@ name = "dgram"
 kind = "udp"
 listen = "127.0.0.1:0"
 "#;
-
-fn position(mmsi: u32, lat: f64, lon: f64, speed: f64) -> AisMessage {
-    AisMessage::Position(PositionReport {
-        header: Header { message_type: 1, repeat: 0, mmsi },
-        status: 0,
-        turn: Turn::NotAvailable,
-        speed: Some(speed),
-        accuracy: true,
-        lon: Some(lon),
-        lat: Some(lat),
-        course: Some(90.0),
-        heading: Some(90),
-        second: 0,
-        maneuver: 0,
-        raim: false,
-        radio: 0,
-    })
-}
 
 fn static_data(mmsi: u32, name: &str) -> AisMessage {
     AisMessage::StaticAndVoyage(StaticAndVoyage {

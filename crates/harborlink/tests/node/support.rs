@@ -333,3 +333,22 @@ impl Region {
 pub fn id(value: &Value) -> String {
     value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
 }
+
+/// A Class A position report (type 1), under way, as test traffic.
+pub fn position(mmsi: u32, lat: f64, lon: f64, speed: f64) -> hl_ais::AisMessage {
+    hl_ais::AisMessage::Position(hl_ais::PositionReport {
+        header: hl_ais::Header { message_type: 1, repeat: 0, mmsi },
+        status: 0,
+        turn: hl_ais::Turn::NotAvailable,
+        speed: Some(speed),
+        accuracy: true,
+        lon: Some(lon),
+        lat: Some(lat),
+        course: Some(90.0),
+        heading: Some(90),
+        second: 0,
+        maneuver: 0,
+        raim: false,
+        radio: 0,
+    })
+}
