@@ -13,9 +13,15 @@ use crate::mmsi::{MmsiClass, classify_mmsi};
 use crate::watchlist::Watchlist;
 
 mod drift;
+mod encounter;
 mod gap;
+mod identity;
 mod loitering;
 mod zones;
+
+use encounter::{Rendezvous, SlowEntry};
+use identity::{IdentityField, Inconsistency};
+pub use identity::{imo_valid, type_speed_ceiling_kn};
 
 use drift::DriftEpisode;
 use gap::{Seen, Silence, gap};
@@ -138,62 +144,6 @@ pub struct StaticReport {
     pub length_m: Option<f64>,
 }
 
-/// Values of one static field, with the counts that decide when a new one is accepted.
-///
-/// Spire's rule says a new value must be seen at least 3 times and make up at least 90% of the
-/// updates "since the last change". Read literally, a vessel that broadcast its old name a
-/// thousand times could not be renamed without nine thousand more messages, so the share is
-/// counted from the first time the new value appeared: interleaved old values (or noise) keep
-/// it below 90%, a real rename passes after three messages.
-#[derive(Debug, Default)]
-struct IdentityField<T> {
-    accepted: Option<T>,
-    /// Candidate values: (value, times seen, update number when first seen).
-    candidates: Vec<(T, u32, u32)>,
-    updates: u32,
-}
-
-/// Distinct candidate values kept per field; more are noise.
-const IDENTITY_CANDIDATES_MAX: usize = 4;
-
-impl<T: PartialEq + Clone> IdentityField<T> {
-    /// Records a value; returns (old, new) when the accepted value changes.
-    fn observe(&mut self, value: T, repeats: u32, share: f64) -> Option<(T, T)> {
-        let Some(current) = &self.accepted else {
-            self.accepted = Some(value);
-            return None;
-        };
-        self.updates += 1;
-        if *current == value {
-            return None;
-        }
-        let updates = self.updates;
-        let index = match self.candidates.iter().position(|(v, _, _)| *v == value) {
-            Some(i) => {
-                self.candidates[i].1 += 1;
-                i
-            }
-            None => {
-                if self.candidates.len() == IDENTITY_CANDIDATES_MAX {
-                    // Forget the rarest candidate.
-                    let rarest = (0..self.candidates.len()).min_by_key(|&i| self.candidates[i].1).unwrap_or(0);
-                    self.candidates.swap_remove(rarest);
-                }
-                self.candidates.push((value.clone(), 1, updates));
-                self.candidates.len() - 1
-            }
-        };
-        let (_, count, since) = self.candidates[index];
-        let window = updates - since + 1;
-        if count >= repeats && f64::from(count) / f64::from(window) >= share {
-            let old = self.accepted.replace(value)?;
-            self.candidates.clear();
-            return Some((old, self.accepted.clone()?));
-        }
-        None
-    }
-}
-
 #[derive(Debug, Clone, Copy)]
 struct Fix {
     time: i64,
@@ -208,60 +158,6 @@ const HELD_JUMPS_MAX: usize = 8;
 
 /// Reports kept to judge "was transmitting" before a gap.
 const RECENT_TIMES_MAX: usize = 16;
-
-/// Sustained speed no vessel of a declared ship-and-cargo type makes, knots. Types without a
-/// ceiling (cargo, passenger, high-speed craft, unknown) are never judged by speed.
-pub fn type_speed_ceiling_kn(ship_type: u8) -> Option<f64> {
-    match ship_type {
-        30 => Some(18.0),      // fishing
-        31 | 32 => Some(16.0), // towing
-        33 => Some(14.0),      // dredging or underwater operations
-        34 => Some(12.0),      // diving operations
-        36 => Some(20.0),      // sailing
-        52 => Some(18.0),      // tug
-        80..=89 => Some(22.0), // tankers
-        _ => None,
-    }
-}
-
-/// The static-data inconsistencies reported, one alert each per vessel.
-#[derive(Debug, Clone, Copy)]
-enum Inconsistency {
-    SpeedForType = 1,
-    Dimensions = 2,
-    ImoCheckDigit = 4,
-}
-
-/// Whether an IMO ship number's seventh digit is its check digit (the first six weighted 7..2,
-/// summed, last digit).
-pub fn imo_valid(imo: u32) -> bool {
-    if !(1_000_000..=9_999_999).contains(&imo) {
-        return false;
-    }
-    let digits: Vec<u32> = imo.to_string().bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = digits[..6].iter().zip((2..=7).rev()).map(|(d, w)| d * w).sum();
-    sum % 10 == digits[6]
-}
-
-/// Longest hull afloat is about 460 m: a declared length beyond it is not a ship's.
-const LENGTH_MAX_M: f64 = 470.0;
-
-/// Two vessels close together and slow: (start, last time seen together, position).
-#[derive(Debug, Clone, Copy)]
-struct Rendezvous {
-    start: i64,
-    last: i64,
-    position: Position,
-    reported: bool,
-}
-
-/// A slow vessel in the grid: (mmsi, time, position).
-type SlowEntry = (u32, i64, Position);
-
-/// Grid cell of about 0.01° (1.1 km): neighbours within 500 m are in the same or an adjacent cell.
-fn cell(p: &Position) -> (i32, i32) {
-    ((p.lat() * 100.0).floor() as i32, (p.lon() * 100.0).floor() as i32)
-}
 
 #[derive(Debug, Default)]
 struct Vessel {
@@ -648,185 +544,6 @@ impl Picture {
             vessel.recent.pop_front();
         }
         vessel.recent.push_back(report.time);
-        alerts
-    }
-
-    /// Updates the slow-vessel grid with this report and the pairs it makes; returns the
-    /// encounters that reached the minimum duration or ended.
-    fn track_encounters(&mut self, report: &PositionReport, slow: bool) -> Vec<Alert> {
-        let config = &self.config;
-        let home = cell(&report.position);
-        // Leave the vessel's old cell entry behind (it is refreshed below if still slow).
-        let previous = self
-            .index
-            .get(&report.mmsi)
-            .and_then(|&i| self.states.get_mut(i as usize))
-            .and_then(|v| v.slow_cell.take());
-        if let Some(old) = previous
-            && let Some(entries) = self.slow_cells.get_mut(&old)
-        {
-            entries.retain(|(mmsi, _, _)| *mmsi != report.mmsi);
-            if entries.is_empty() {
-                self.slow_cells.remove(&old);
-            }
-        }
-        let mut alerts = Vec::new();
-        let mut near = Vec::new();
-        if slow {
-            for dlat in -1..=1 {
-                for dlon in -1..=1 {
-                    let Some(entries) = self.slow_cells.get(&(home.0 + dlat, home.1 + dlon)) else { continue };
-                    for &(other, seen, position) in entries {
-                        // The other vessel's report must be recent to count as "together".
-                        if report.time - seen <= 600
-                            && position.distance_m(&report.position) <= config.encounter_distance_m
-                        {
-                            near.push(other);
-                        }
-                    }
-                }
-            }
-            self.slow_cells.entry(home).or_default().push((report.mmsi, report.time, report.position));
-            if let Some(v) = self.index.get(&report.mmsi).and_then(|&i| self.states.get_mut(i as usize)) {
-                v.slow_cell = Some(home);
-            }
-        }
-        for &other in &near {
-            let key = (report.mmsi.min(other), report.mmsi.max(other));
-            let fresh =
-                Rendezvous { start: report.time, last: report.time, position: report.position, reported: false };
-            match self.pairs.get_mut(&key) {
-                Some(pair) if report.time - pair.last <= config.encounter_merge_seconds => pair.last = report.time,
-                Some(pair) => *pair = fresh,
-                None => {
-                    self.pairs.insert(key, fresh);
-                    self.partners.entry(report.mmsi).or_default().push(other);
-                    self.partners.entry(other).or_default().push(report.mmsi);
-                }
-            }
-        }
-        // This vessel's pairs: forget those apart for longer than the merge window, report
-        // those together long enough.
-        let partners = self.partners.get(&report.mmsi).cloned().unwrap_or_default();
-        for other in partners {
-            let key = (report.mmsi.min(other), report.mmsi.max(other));
-            let Some(pair) = self.pairs.get_mut(&key) else { continue };
-            if !near.contains(&other) && report.time - pair.last > config.encounter_merge_seconds {
-                self.pairs.remove(&key);
-                for (a, b) in [(report.mmsi, other), (other, report.mmsi)] {
-                    if let Some(list) = self.partners.get_mut(&a) {
-                        list.retain(|x| *x != b);
-                    }
-                }
-                continue;
-            }
-            if !pair.reported && pair.last - pair.start >= config.encounter_seconds_min {
-                pair.reported = true;
-                let (a, b) = key;
-                let mut found = alert(
-                    AlertKind::Encounter,
-                    a,
-                    pair.start,
-                    pair.last,
-                    &pair.position,
-                    Severity::High,
-                    format!(
-                        "within {:.0} m of {b:09} at under {:.0} kn for {} min outside anchorages (possible ship-to-ship transfer)",
-                        config.encounter_distance_m,
-                        config.encounter_speed_kn,
-                        (pair.last - pair.start) / 60
-                    ),
-                );
-                found.mmsi_2 = Some(b);
-                alerts.push(found);
-            }
-        }
-        alerts
-    }
-
-    /// Takes static and voyage data: identity changes and watch-list hits on IMO, name or call
-    /// sign.
-    pub fn observe_static(&mut self, report: &StaticReport) -> Vec<Alert> {
-        let mut alerts = Vec::new();
-        let slot = self.slot(report.mmsi);
-        let config = &self.config;
-        let vessel = &mut self.states[slot];
-        if report.ship_type.is_some() {
-            vessel.ship_type = report.ship_type;
-        }
-        if report.length_m.is_some() {
-            vessel.length_m = report.length_m;
-        }
-        let mut static_findings = Vec::new();
-        if let Some(length) = report.length_m.filter(|l| *l > LENGTH_MAX_M)
-            && vessel.inconsistencies & Inconsistency::Dimensions as u8 == 0
-        {
-            vessel.inconsistencies |= Inconsistency::Dimensions as u8;
-            static_findings
-                .push(format!("static data inconsistent: declared length {length:.0} m exceeds any ship afloat"));
-        }
-        if let Some(imo) = report.imo.filter(|i| !imo_valid(*i))
-            && vessel.inconsistencies & Inconsistency::ImoCheckDigit as u8 == 0
-        {
-            vessel.inconsistencies |= Inconsistency::ImoCheckDigit as u8;
-            static_findings.push(format!("static data inconsistent: IMO number {imo} fails its check digit"));
-        }
-        let at = vessel.last.map(|f| f.position).or_else(|| Position::new(0.0, 0.0));
-        let Some(at) = at else { return alerts };
-        let (repeats, share) = (config.identity_repeats_min, config.identity_share_min);
-        let mut changes = Vec::new();
-        if let Some(name) = report.name.clone().filter(|n| !n.is_empty()) {
-            changes.extend(vessel.name.observe(name, repeats, share).map(|(o, n)| ("name", o, n)));
-        }
-        if let Some(call) = report.callsign.clone().filter(|c| !c.is_empty()) {
-            changes.extend(vessel.callsign.observe(call, repeats, share).map(|(o, n)| ("call sign", o, n)));
-        }
-        if let Some(imo) = report.imo {
-            changes.extend(
-                vessel.imo.observe(imo, repeats, share).map(|(o, n)| ("IMO number", o.to_string(), n.to_string())),
-            );
-        }
-        for detail in static_findings {
-            alerts.push(alert(
-                AlertKind::IdentityChange,
-                report.mmsi,
-                report.time,
-                report.time,
-                &at,
-                Severity::Medium,
-                detail,
-            ));
-        }
-        for (field, old, new) in changes {
-            alerts.push(alert(
-                AlertKind::IdentityChange,
-                report.mmsi,
-                report.time,
-                report.time,
-                &at,
-                Severity::Medium,
-                format!("{field} changed from `{old}` to `{new}` (new value confirmed {repeats}+ times)"),
-            ));
-        }
-        if !vessel.watch_reported {
-            let name = vessel.name.accepted.as_deref().or(report.name.as_deref());
-            let call = vessel.callsign.accepted.as_deref().or(report.callsign.as_deref());
-            let imo = vessel.imo.accepted.or(report.imo);
-            if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, imo, name, call) {
-                vessel.watch_reported = true;
-                let mut hit = alert(
-                    AlertKind::WatchlistHit,
-                    report.mmsi,
-                    report.time,
-                    report.time,
-                    &at,
-                    Severity::High,
-                    format!("watch-listed by {on}: {}", entry.reason),
-                );
-                hit.watch_entry = entry.id.clone();
-                alerts.push(hit);
-            }
-        }
         alerts
     }
 
