@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 /// chosen to collide) is several times faster than the default SipHash on integer keys.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
-use hl_geo::{Land, NAUTICAL_MILE_M, Position, Zone};
+use hl_geo::{Land, Position, Zone};
 
 use crate::alert::{Alert, AlertKind, Severity};
 use crate::mmsi::{MmsiClass, classify_mmsi};
@@ -16,6 +16,7 @@ mod drift;
 mod encounter;
 mod gap;
 mod identity;
+mod kinematics;
 mod loitering;
 mod zones;
 
@@ -152,9 +153,6 @@ struct Fix {
     class: VesselClass,
     status: Option<u8>,
 }
-
-/// Jump alerts held per vessel at most (more within one window is a duplicate pattern).
-const HELD_JUMPS_MAX: usize = 8;
 
 /// Reports kept to judge "was transmitting" before a gap.
 const RECENT_TIMES_MAX: usize = 16;
@@ -362,7 +360,7 @@ impl Picture {
                 return alerts;
             }
         }
-        release_held_jumps(vessel, report.time, config.duplicate_window_seconds, &mut alerts);
+        kinematics::release_held_jumps(vessel, report.time, config.duplicate_window_seconds, &mut alerts);
         let fix = Fix {
             time: report.time,
             position: report.position,
@@ -380,95 +378,13 @@ impl Picture {
             };
             alerts.extend(gap(&silence, report.time, Seen::Returned, &config, &self.zones));
             // Position jump: an implied speed no ship can make.
-            let reference = vessel.jumped_to.filter(|j| {
-                let d = j.position.distance_m(&report.position);
-                let dt = (report.time - j.time).max(1) as f64;
-                d / dt * 3_600.0 / NAUTICAL_MILE_M <= config.jump_speed_kn
-            });
-            if let Some(moved) = reference {
-                // The jumped-to position continues: the vessel is there; the old fix was wrong.
-                vessel.last = Some(moved);
-            }
-            let from = vessel.last.unwrap_or(last);
-            // Most consecutive reports are metres apart: a cheap bound settles them.
-            let distance = if from.position.surely_within_m(&report.position, config.jump_distance_min_m) {
-                0.0
-            } else {
-                from.position.distance_m(&report.position)
-            };
-            let dt = report.time - from.time;
-            let implied_kn = if dt > 0 { distance / dt as f64 * 3_600.0 / NAUTICAL_MILE_M } else { f64::INFINITY };
-            if distance > config.jump_distance_min_m && implied_kn > config.jump_speed_kn {
-                vessel.jumps.retain(|&t| report.time - t <= config.duplicate_window_seconds);
-                vessel.jumps.push_back(report.time);
-                let severity = if near_zone { Severity::High } else { Severity::Medium };
-                if report.time <= vessel.duplicate_until {
-                    // Already reported as shared; keep the window open while jumps continue.
-                    vessel.duplicate_until = report.time + config.duplicate_window_seconds;
-                } else if vessel.jumps.len() >= config.duplicate_jumps_min {
-                    vessel.duplicate_until = report.time + config.duplicate_window_seconds;
-                    // The held jumps were this pattern's beginning, not separate events.
-                    vessel.held_jumps.clear();
-                    let first = vessel.jumps.front().copied().unwrap_or(report.time);
-                    alerts.push(alert(
-                        AlertKind::DuplicateMmsi,
-                        report.mmsi,
-                        first,
-                        report.time,
-                        &report.position,
-                        severity,
-                        format!(
-                            "{} impossible jumps in {} s: two transmitters appear to use this MMSI, {:.1} km apart",
-                            vessel.jumps.len(),
-                            report.time - first,
-                            distance / 1_000.0
-                        ),
-                    ));
-                } else if vessel.held_jumps.len() < HELD_JUMPS_MAX {
-                    vessel.held_jumps.push(alert(
-                        AlertKind::PositionJump,
-                        report.mmsi,
-                        from.time,
-                        report.time,
-                        &report.position,
-                        severity,
-                        format!(
-                            "moved {:.1} km in {dt} s (implied {:.0} kn, limit {:.0} kn)",
-                            distance / 1_000.0,
-                            implied_kn.min(99_999.0),
-                            config.jump_speed_kn
-                        ),
-                    ));
-                }
-                vessel.jumped_to = Some(fix);
-                vessel.last_heard = report.time;
+            if kinematics::jumped(vessel, last, fix, report, near_zone, &config, &mut alerts) {
                 return alerts;
             }
             vessel.jumped_to = None;
         }
         // Position on land, well inland of the coastline's accuracy and outside ports and berths.
-        let in_harbour = self
-            .zones
-            .iter()
-            .any(|z| matches!(z.kind.as_str(), "port" | "berth" | "anchorage") && z.contains(&report.position));
-        let on_land = !in_harbour
-            && self.land.is_some_and(|land| land.contains_with_margin(&report.position, config.land_margin_m));
-        if on_land && !vessel.on_land {
-            alerts.push(alert(
-                AlertKind::PositionOnLand,
-                report.mmsi,
-                report.time,
-                report.time,
-                &report.position,
-                if near_zone { Severity::High } else { Severity::Medium },
-                format!(
-                    "reported position {:.4}, {:.4} is more than {:.1} km inland (Natural Earth 1:50m land)",
-                    report.position.lat(),
-                    report.position.lon(),
-                    config.land_margin_m / 1_000.0
-                ),
-            ));
-        }
+        let on_land = kinematics::on_land(vessel, self.land, &self.zones, report, near_zone, &config, &mut alerts);
         vessel.on_land = on_land;
         if on_land {
             // An inland position is false: it must not feed loitering, encounters or zones.
@@ -556,7 +472,7 @@ impl Picture {
         mmsis.sort_unstable();
         for (mmsi, slot) in mmsis {
             let Some(vessel) = self.states.get_mut(slot as usize) else { continue };
-            release_held_jumps(vessel, i64::MAX, 0, &mut alerts);
+            kinematics::release_held_jumps(vessel, i64::MAX, 0, &mut alerts);
             if let Some(done) = vessel.drift.take() {
                 alerts.extend(drift::close(mmsi, &done, &config));
             }
@@ -569,17 +485,6 @@ impl Picture {
         }
         alerts
     }
-}
-
-/// Jump alerts held longer than the duplicate window without a duplicate pattern are released.
-fn release_held_jumps(vessel: &mut Vessel, now: i64, window: i64, alerts: &mut Vec<Alert>) {
-    if vessel.held_jumps.is_empty() || vessel.duplicate_until >= now {
-        return;
-    }
-    let (ready, waiting): (Vec<Alert>, Vec<Alert>) =
-        vessel.held_jumps.drain(..).partition(|a| now.saturating_sub(a.end) > window);
-    alerts.extend(ready);
-    vessel.held_jumps = waiting;
 }
 
 #[cfg(test)]

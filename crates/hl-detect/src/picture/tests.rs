@@ -1,4 +1,4 @@
-use hl_geo::{Position, Zone};
+use hl_geo::{NAUTICAL_MILE_M, Position, Zone};
 
 use super::*;
 use crate::imo_valid;
