@@ -4,8 +4,7 @@
 //! of its sentence to its arrival on the stream, and whether the node keeps up.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use anyhow::Context;
 use hl_ais::encode::{SentenceOptions, to_sentences};
 use hl_ais::{AisMessage, Header, PositionReport};
 
-use crate::{cli, percentile};
+use crate::{BenchNode, percentile};
 
 /// Lines written per pacing step.
 const STEP: Duration = Duration::from_millis(5);
@@ -73,23 +72,8 @@ async fn read_stream(
 }
 
 pub async fn run(binary: &str, rate: u64, seconds: u64, vessels: u32, alerts_per_second: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    cli(binary, dir.path(), &["init"])?;
-    cli(binary, dir.path(), &["org", "add", "--name", "Bench Port", "--kind", "port_facility", "--nation", "SG"])?;
-    let user =
-        cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
-    let token = user["token"].as_str().context("token")?.to_owned();
-    let mut config = std::fs::OpenOptions::new().append(true).open(dir.path().join("harborlink.toml"))?;
-    writeln!(config, "\n[[live.feeds]]\nname = \"bench\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"")?;
-    let mut server = Command::new(binary)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("HARBORLINK_LOG", std::env::var("HL_BENCH_LOG").unwrap_or_else(|_| String::from("warn")))
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let base = line.trim().strip_prefix("harborlink listening on ").context("server address")?.to_owned();
+    let feed = "[[live.feeds]]\nname = \"bench\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"";
+    let BenchNode { dir: _dir, mut server, base, token } = BenchNode::start(binary, feed)?;
     let http = reqwest::Client::new();
     let feeds: serde_json::Value =
         http.get(format!("{base}/api/v1/feeds")).bearer_auth(&token).send().await?.json().await?;

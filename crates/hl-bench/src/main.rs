@@ -196,22 +196,42 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted.get(index).copied().unwrap_or_default()
 }
 
+/// A node of the release binary in a temporary data directory, with one organization and an
+/// operator, serving on a random loopback port. `extra_config` is appended to its
+/// configuration.
+pub(crate) struct BenchNode {
+    pub dir: tempfile::TempDir,
+    pub server: std::process::Child,
+    pub base: String,
+    pub token: String,
+}
+
+impl BenchNode {
+    pub(crate) fn start(binary: &str, extra_config: &str) -> anyhow::Result<Self> {
+        use std::io::Write;
+        let dir = tempfile::tempdir()?;
+        cli(binary, dir.path(), &["init"])?;
+        cli(binary, dir.path(), &["org", "add", "--name", "Bench Port", "--kind", "port_facility", "--nation", "SG"])?;
+        let user =
+            cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
+        let token = user["token"].as_str().context("token")?.to_owned();
+        let mut config = std::fs::OpenOptions::new().append(true).open(dir.path().join("harborlink.toml"))?;
+        writeln!(config, "\n{extra_config}")?;
+        let mut server = Command::new(binary)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env("HARBORLINK_LOG", std::env::var("HL_BENCH_LOG").unwrap_or_else(|_| String::from("warn")))
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
+        let base = line.trim().strip_prefix("harborlink listening on ").context("server address")?.to_owned();
+        Ok(Self { dir, server, base, token })
+    }
+}
+
 async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    cli(binary, dir.path(), &["init"])?;
-    cli(binary, dir.path(), &["org", "add", "--name", "Bench Port", "--kind", "port_facility", "--nation", "SG"])?;
-    let user =
-        cli(binary, dir.path(), &["user", "add", "--org", "Bench Port", "--name", "bench", "--role", "operator"])?;
-    let token = user["token"].as_str().context("token")?.to_owned();
-    let mut server = Command::new(binary)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("HARBORLINK_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()?;
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().context("stdout")?).read_line(&mut line)?;
-    let base = line.trim().strip_prefix("harborlink listening on ").context("server address")?.to_owned();
+    let BenchNode { dir: _dir, mut server, base, token } = BenchNode::start(binary, "")?;
     let http = reqwest::Client::new();
     let mut ids = Vec::new();
     for i in 0..100 {

@@ -434,17 +434,7 @@ impl Picture {
             && let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None)
         {
             vessel.watch_reported = true;
-            let mut hit = alert(
-                AlertKind::WatchlistHit,
-                report.mmsi,
-                report.time,
-                report.time,
-                &report.position,
-                Severity::High,
-                format!("watch-listed by {on}: {}", entry.reason),
-            );
-            hit.watch_entry = entry.id.clone();
-            alerts.push(hit);
+            alerts.push(identity::watchlist_hit(report.mmsi, report.time, &report.position, entry, on));
         }
         let in_mooring_area = self.zones.iter().any(|z| z.is_mooring_area() && z.contains(&report.position));
         let slow = report.speed.is_some_and(|sp| sp < config.loiter_speed_kn) && !in_mooring_area;

@@ -7,6 +7,7 @@ use hl_geo::Position;
 use super::{Picture, alert};
 use crate::alert::{Alert, AlertKind, Severity};
 use crate::picture::StaticReport;
+use crate::watchlist::WatchlistEntry;
 
 /// Values of one static field, with the counts that decide when a new one is accepted.
 ///
@@ -101,6 +102,21 @@ pub fn imo_valid(imo: u32) -> bool {
 /// Longest hull afloat is about 460 m: a declared length beyond it is not a ship's.
 pub(super) const LENGTH_MAX_M: f64 = 470.0;
 
+/// The alert for a vessel matching a watch-list entry on identifier `on`.
+pub(super) fn watchlist_hit(mmsi: u32, time: i64, at: &Position, entry: &WatchlistEntry, on: &str) -> Alert {
+    let mut hit = alert(
+        AlertKind::WatchlistHit,
+        mmsi,
+        time,
+        time,
+        at,
+        Severity::High,
+        format!("watch-listed by {on}: {}", entry.reason),
+    );
+    hit.watch_entry = entry.id.clone();
+    hit
+}
+
 impl Picture {
     /// Takes static and voyage data: identity changes and watch-list hits on IMO, name or call
     /// sign.
@@ -172,17 +188,7 @@ impl Picture {
             let imo = vessel.imo.accepted.or(report.imo);
             if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, imo, name, call) {
                 vessel.watch_reported = true;
-                let mut hit = alert(
-                    AlertKind::WatchlistHit,
-                    report.mmsi,
-                    report.time,
-                    report.time,
-                    &at,
-                    Severity::High,
-                    format!("watch-listed by {on}: {}", entry.reason),
-                );
-                hit.watch_entry = entry.id.clone();
-                alerts.push(hit);
+                alerts.push(watchlist_hit(report.mmsi, report.time, &at, entry, on));
             }
         }
         alerts
