@@ -768,7 +768,7 @@ const CATCH_UP_PAGE: u32 = 500;
 struct StreamState {
     state: AppState,
     subject: Subject,
-    alerts: Option<tokio::sync::broadcast::Receiver<Arc<AlertRecord>>>,
+    alerts: Option<tokio::sync::broadcast::Receiver<RecordId>>,
     vessels: Option<tokio::sync::broadcast::Receiver<Arc<VesselState>>>,
     area: Option<Area>,
     /// The last alert sent; catching up reads the store after it.
@@ -809,12 +809,12 @@ impl StreamState {
             tokio::select! {
                 biased;
                 alert = recv_or_pending(&mut self.alerts) => match alert {
-                    Ok(alert) => {
-                        if self.cursor.is_some_and(|c| alert.id <= c) {
+                    Ok(id) => {
+                        if self.cursor.is_some_and(|c| id <= c) {
                             continue;
                         }
                         // The policy decides per subscriber, from the stored record.
-                        if let Ok(visible) = self.state.node.alert(&self.subject, alert.id).await {
+                        if let Ok(visible) = self.state.node.alert(&self.subject, id).await {
                             self.cursor = Some(visible.id);
                             return Some(alert_event(visible));
                         }

@@ -6,11 +6,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hl_ais::ErrorKind;
 use hl_detect::{Admission, Alert, AlertGate, Watchlist};
 use hl_geo::Zone;
 use hl_node::{AlertDraft, AlertRepeat};
-use hl_store::AlertRecord;
 use hl_track::{Fed, Pipeline, TimeSource, VesselState};
 use hl_types::{OrgId, RecordId, Releasability};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -128,10 +126,6 @@ pub struct Outputs {
     pub sweep_interval: Duration,
 }
 
-fn reason(kind: ErrorKind) -> &'static str {
-    kind.as_str()
-}
-
 /// Runs the engine until every sender of `work` is gone.
 pub fn run(
     state: Arc<Mutex<EngineState>>,
@@ -219,7 +213,7 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
         }
         report.lines += 1;
         match s.pipeline.feed(batch.feed, batch.source, line, batch.received, &mut alerts) {
-            Fed::Rejected(kind) => *report.errors.entry(reason(kind)).or_default() += 1,
+            Fed::Rejected(kind) => *report.errors.entry(kind.as_str()).or_default() += 1,
             Fed::Pending => {}
             Fed::Untimed => report.messages += 1,
             Fed::Message { mmsi, track_changed } => {
@@ -340,30 +334,5 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                 }));
             }
         }
-    }
-}
-
-/// The record a raised alert becomes, for the stream (what the store now holds).
-pub fn raised_record(owning: &Owning, draft: &AlertDraft, at_us: i64) -> AlertRecord {
-    AlertRecord {
-        id: draft.id,
-        owner_org: owning.0,
-        kind: draft.kind.clone(),
-        severity: draft.severity.clone(),
-        status: String::from("new"),
-        status_reason: None,
-        mmsi: draft.mmsi,
-        mmsi_2: draft.mmsi_2,
-        zone: draft.zone.clone(),
-        start_s: draft.start_s,
-        end_s: draft.end_s,
-        lat: draft.lat,
-        lon: draft.lon,
-        detail: draft.detail.clone(),
-        evidence: draft.evidence.clone(),
-        occurrences: 1,
-        releasability: owning.1.clone(),
-        raised_at_us: at_us,
-        updated_at_us: at_us,
     }
 }

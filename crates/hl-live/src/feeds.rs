@@ -169,8 +169,14 @@ impl LineCutter {
         Some(self.batch(rest, 0))
     }
 
-    pub(crate) fn batch_empty(&self) -> Batch {
-        self.batch(Vec::new(), 0)
+    /// Cuts one complete message (a datagram, an HTTP body), whose last line needs no newline.
+    pub(crate) fn whole(mut self, bytes: &[u8]) -> Batch {
+        let mut batch = self.push(bytes).unwrap_or_else(|| self.batch(Vec::new(), 0));
+        if let Some(rest) = self.finish() {
+            batch.lines.extend_from_slice(&rest.lines);
+        }
+        batch.too_long = self.too_long;
+        batch
     }
 
     fn batch(&self, lines: Vec<u8>, too_long: u64) -> Batch {
@@ -315,20 +321,8 @@ async fn udp(
     loop {
         let (n, _) = socket.recv_from(&mut buf).await?;
         status.bytes.fetch_add(n as u64, Ordering::Relaxed);
-        // A datagram is whole: its last line needs no newline.
-        let mut cutter = LineCutter::new(feed, source);
-        let batch = match cutter.push(&buf[..n]) {
-            Some(mut batch) => {
-                if let Some(rest) = cutter.finish() {
-                    batch.lines.extend_from_slice(&rest.lines);
-                }
-                Some(batch)
-            }
-            None => {
-                cutter.finish().or_else(|| (cutter.too_long > 0).then(|| cutter.batch(Vec::new(), cutter.too_long)))
-            }
-        };
-        if let Some(batch) = batch {
+        let batch = LineCutter::new(feed, source).whole(&buf[..n]);
+        if !batch.lines.is_empty() || batch.too_long > 0 {
             // UDP has no back-pressure: when the engine is behind, the datagram is dropped
             // and counted rather than stalling the socket.
             match work.try_send(Work::Lines(batch)) {

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use hl_detect::{AlertGate, AlertKey, AlertKind, DetectorConfig, Picture, Watchlist, WatchlistEntry};
 use hl_node::{Node, NodeError};
-use hl_store::{AlertFilter, AlertRecord};
+use hl_store::AlertFilter;
 use hl_track::{Area, Pipeline, Track, TrackConfig, Tracks, VesselState};
 use hl_types::{RecordId, Releasability};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -87,15 +87,6 @@ impl Default for LiveConfig {
     }
 }
 
-/// One entry of the stream.
-#[derive(Debug, Clone)]
-pub enum StreamItem {
-    Vessel(Arc<VesselState>),
-    Alert(Arc<AlertRecord>),
-    /// Vessel updates dropped because the subscriber was behind.
-    Dropped(u64),
-}
-
 /// A feed as the API shows it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FeedView {
@@ -118,7 +109,7 @@ pub struct Live {
     work: mpsc::Sender<Work>,
     feeds: Arc<Vec<(FeedConfig, Arc<FeedStatus>)>>,
     http_feed: usize,
-    alerts: broadcast::Sender<Arc<AlertRecord>>,
+    alerts: broadcast::Sender<RecordId>,
     vessels: broadcast::Sender<Arc<VesselState>>,
 }
 
@@ -310,12 +301,7 @@ impl Live {
 
     /// Feeds lines posted over HTTP; answers once they are processed.
     pub async fn submit_lines(&self, body: &[u8]) -> Result<BatchReport, NodeError> {
-        let mut cutter = feeds::LineCutter::new(self.http_feed, hl_track::TimeSource::Live);
-        let mut batch = cutter.push(body).unwrap_or_else(|| cutter.batch_empty());
-        if let Some(rest) = cutter.finish() {
-            batch.lines.extend_from_slice(&rest.lines);
-        }
-        batch.too_long = cutter.too_long;
+        let batch = feeds::LineCutter::new(self.http_feed, hl_track::TimeSource::Live).whole(body);
         let (reply, answer) = oneshot::channel();
         self.work.send(Work::Report(batch, reply)).await.map_err(|_| NodeError::ShuttingDown)?;
         let report = answer.await.map_err(|_| NodeError::ShuttingDown)?;
@@ -369,8 +355,9 @@ impl Live {
             .collect()
     }
 
-    /// Subscribes to new alerts (after commit) and vessel updates.
-    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<AlertRecord>>, broadcast::Receiver<Arc<VesselState>>) {
+    /// Subscribes to the ids of new alerts (after commit; each subscriber reads what it may see)
+    /// and to vessel updates.
+    pub fn subscribe(&self) -> (broadcast::Receiver<RecordId>, broadcast::Receiver<Arc<VesselState>>) {
         (self.alerts.subscribe(), self.vessels.subscribe())
     }
 
@@ -427,11 +414,7 @@ async fn restore_gate(node: &Node, gate: &mut AlertGate<RecordId>, cooldown_s: i
 /// Writes alerts to the log and, once committed, puts them on the stream. Repeats of open
 /// alerts are coalesced for [`REPEAT_FLUSH`] (the latest of each wins), so a vessel repeating a
 /// detection every few seconds costs one event per interval, not one per report.
-async fn record(
-    node: Node,
-    mut incoming: mpsc::Receiver<engine::Outgoing>,
-    stream: broadcast::Sender<Arc<AlertRecord>>,
-) {
+async fn record(node: Node, mut incoming: mpsc::Receiver<engine::Outgoing>, stream: broadcast::Sender<RecordId>) {
     let mut repeats: HashMap<RecordId, hl_node::AlertRepeat> = HashMap::new();
     let mut last_flush = tokio::time::Instant::now();
     let mut received = Vec::new();
@@ -450,13 +433,11 @@ async fn record(
             }
         }
         if !raises.is_empty() {
-            let records: Vec<AlertRecord> =
-                raises.iter().map(|(owning, draft)| engine::raised_record(owning, draft, hl_node::now_us())).collect();
             let batch = raises.into_iter().map(|((org, rel), draft)| (org, rel, draft)).collect();
             match node.record_alerts(batch).await {
-                Ok(_) => {
-                    for record in records {
-                        let _ = stream.send(Arc::new(record));
+                Ok(ids) => {
+                    for id in ids {
+                        let _ = stream.send(id);
                     }
                 }
                 Err(err) => tracing::error!(error = %err, "cannot record alerts"),
