@@ -61,8 +61,6 @@ pub enum Work {
     Inputs(Box<Inputs>),
     /// The organization that owns alerts not tied to a zone or entry has become known.
     DefaultOwner(Owning),
-    /// Answered once everything sent before it is processed.
-    Flush(oneshot::Sender<()>),
 }
 
 /// Alerts held while the node has no organization to own them.
@@ -162,10 +160,6 @@ pub fn run(
                         gate_alerts(&mut s, vec![alert], evidence, &mut outgoing);
                     }
                 }
-            }
-            Ok(Some(Work::Flush(reply))) => {
-                send_all(&outputs, &mut outgoing);
-                let _ = reply.send(());
             }
             Err(_) => {}
         }

@@ -291,14 +291,6 @@ impl Live {
         Ok(dirty.len())
     }
 
-    /// Waits until every batch sent so far is processed and its alerts handed to the recorder.
-    pub async fn flush(&self) {
-        let (reply, done) = oneshot::channel();
-        if self.work.send(Work::Flush(reply)).await.is_ok() {
-            let _ = done.await;
-        }
-    }
-
     /// Feeds lines posted over HTTP; answers once they are processed.
     pub async fn submit_lines(&self, body: &[u8]) -> Result<BatchReport, NodeError> {
         let batch = feeds::LineCutter::new(self.http_feed, hl_track::TimeSource::Live).whole(body);
@@ -359,10 +351,6 @@ impl Live {
     /// and to vessel updates.
     pub fn subscribe(&self) -> (broadcast::Receiver<RecordId>, broadcast::Receiver<Arc<VesselState>>) {
         (self.alerts.subscribe(), self.vessels.subscribe())
-    }
-
-    pub fn node(&self) -> &Node {
-        &self.node
     }
 }
 
