@@ -1,10 +1,15 @@
 //! The data directory: `harborlink.toml`, `node.key` (the Ed25519 seed, mode 0600) and, for the
 //! embedded default, `harborlink.db`. A directory is initialized only when missing or empty; a
 //! non-empty one that is not a complete node is refused, never re-initialized.
+//!
+//! The directory holds TLP:RED records and token hashes, so it is private to the node's user
+//! whatever the umask: the directory is 0700 and every file in it 0600, set at initialization and
+//! enforced again each time the directory is opened (SQLite gives its `-wal` and `-shm` files the
+//! database file's mode, so a 0600 database keeps them private too).
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,7 +45,12 @@ pub async fn init(dir: &Path, node_id: Option<&str>, database: Option<&str>) -> 
     if !is_vacant(dir)? {
         bail!("{} is not empty: refusing to initialize over existing data", dir.display());
     }
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(DIR_MODE)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    make_private(dir)?;
     let key = NodeKey::generate();
     let node_id = match node_id {
         Some(id) => NodeId::parse(id)?,
@@ -52,13 +62,37 @@ pub async fn init(dir: &Path, node_id: Option<&str>, database: Option<&str>) -> 
     let settings = settings::load(&dir.join(CONFIG_FILE), &Overrides::default())?;
     let url = match &settings.database {
         Some(url) => url.clone(),
-        None => sqlite_url(dir)?,
+        None => {
+            // Created here with mode 0600, before SQLite would create it with 0644.
+            write_new(&dir.join(DB_FILE), "", FILE_MODE)?;
+            sqlite_url(dir)?
+        }
     };
     let store =
         hl_store::open(&url, true).await.with_context(|| format!("cannot create the database at {}", redact(&url)))?;
     store.register_node(&node_id, &key.public(), true).await?;
     store.close().await;
     tracing::info!(node_id = %node_id, public_key = %key.public(), dir = %dir.display(), "initialized data directory");
+    Ok(())
+}
+
+/// The data directory's mode: the node's user only.
+const DIR_MODE: u32 = 0o700;
+/// The mode of every file in the data directory.
+const FILE_MODE: u32 = 0o600;
+
+/// Sets the directory to [`DIR_MODE`] and every file directly in it to [`FILE_MODE`].
+fn make_private(dir: &Path) -> anyhow::Result<()> {
+    fs::set_permissions(dir, fs::Permissions::from_mode(DIR_MODE))
+        .with_context(|| format!("cannot make {} private", dir.display()))?;
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        if meta.is_file() && meta.permissions().mode() & 0o777 != FILE_MODE {
+            fs::set_permissions(entry.path(), fs::Permissions::from_mode(FILE_MODE))
+                .with_context(|| format!("cannot make {} private", entry.path().display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -107,6 +141,7 @@ pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opene
     if !config_file.is_file() || !key_file.is_file() {
         bail!("{} is not a HarborLink data directory: {} or {} is missing", dir.display(), CONFIG_FILE, KEY_FILE);
     }
+    make_private(&dir)?;
     let overrides = Overrides { database: args.database.clone().or(overrides.database), ..overrides };
     let settings = settings::load(&config_file, &overrides)?;
     let node_id = NodeId::parse(&settings.node_id).context("invalid node_id in the configuration")?;

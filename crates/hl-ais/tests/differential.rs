@@ -13,6 +13,12 @@ use std::process::{Command, Stdio};
 use compare::{Report, Rng, payload_sentences, random_payload};
 use serde_json::Value;
 
+/// Says that the test skipped where the person running it sees it (`eprintln!` is captured).
+fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED differential test: {why} (under CI=true this fails instead)");
+}
+
 fn peers() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
@@ -21,14 +27,14 @@ fn peers() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
         Ok(out) if out.status.success() => std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
         other => {
             assert!(!ci, "peers are required under CI: {other:?}");
-            eprintln!("skipping: scripts/peers failed: {other:?}");
+            skip(&format!("scripts/peers failed: {other:?}"));
             return None;
         }
     };
     let gpsdecode = std::path::PathBuf::from("/usr/bin/gpsdecode");
     if !gpsdecode.exists() {
         assert!(!ci, "gpsdecode is required under CI");
-        eprintln!("skipping: no gpsdecode");
+        skip("no /usr/bin/gpsdecode");
         return None;
     }
     Some((venv.join("python"), gpsdecode))

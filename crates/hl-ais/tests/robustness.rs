@@ -31,26 +31,67 @@ fn run(text: &[u8]) -> (u64, std::collections::BTreeMap<ErrorKind, u64>) {
 #[test]
 fn aishub_capture_decodes_as_many_messages_as_pyais() {
     // 85,182 sentences of the AISHub live feed: pyais 3.3.1 decodes 82,744 messages from it
-    // (see shared/data/ais/PROVENANCE.md). gpsd 3.22 decodes 9 more, all from sentences with a
+    // (see testdata/ais/PROVENANCE.md). gpsd 3.22 decodes 9 more, all from sentences with a
     // fill-bit count of 6, which IEC 61162-1 does not allow (0-5), and which we refuse as pyais.
     let (messages, rejected) = run(&read("gpsd/ais-nmea-sample.log"));
     assert_eq!(messages, 82_744, "{rejected:?}");
     assert!(!rejected.contains_key(&ErrorKind::BadChecksum));
 }
 
+/// The fragment count and number of an NMEA sentence, read from its text (`!AIVDM,2,1,...`).
+fn fragment_fields(line: &[u8]) -> Option<(u32, u32)> {
+    let text = std::str::from_utf8(line).ok()?;
+    let start = text.find('!')?;
+    let mut fields = text[start..].split(',');
+    fields.next()?;
+    let count = fields.next()?.parse().ok()?;
+    let number = fields.next()?.parse().ok()?;
+    Some((count, number))
+}
+
 #[test]
 fn libais_torture_file_never_panics_and_accounts_for_every_line() {
     let text = read("libais/test.aivdm");
-    let lines = text.split(|&b| b == b'\n').count() as u64;
     let mut decoder = Decoder::default();
-    let (mut messages, mut waiting_or_rejected) = (0u64, 0u64);
-    for line in text.split(|&b| b == b'\n') {
+    let (mut messages, mut multi_messages, mut rejected, mut dropped) = (0u64, 0u64, 0u64, 0u64);
+    let mut groups_started = 0u64;
+    for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+        let fields = fragment_fields(line);
         match decoder.feed(line) {
-            Ok(Some(_)) => messages += 1,
-            Ok(None) | Err(_) => waiting_or_rejected += 1,
+            Ok(Some(decoded)) => {
+                messages += 1;
+                assert_eq!(decoded.line, index as u64 + 1, "a message names the line that completed it");
+                if fields.is_some_and(|(count, _)| count > 1) {
+                    multi_messages += 1;
+                }
+            }
+            // Only a fragment that is not the last of its message may wait; a single sentence is
+            // always decoded or rejected with a reason, never silently swallowed.
+            Ok(None) => match fields {
+                Some((count, number)) if count > 1 && number < count => groups_started += u64::from(number == 1),
+                _ => panic!(
+                    "line {} vanished without a message or a reason: {}",
+                    index + 1,
+                    String::from_utf8_lossy(line)
+                ),
+            },
+            Err(_) => rejected += 1,
         }
+        dropped += decoder.drain_dropped().count() as u64;
     }
-    assert_eq!(messages + waiting_or_rejected, lines);
+    decoder.finish();
+    dropped += decoder.drain_dropped().count() as u64;
+    // Every multi-sentence message that started either completed or was reported dropped (a
+    // rejected later fragment can end a group too).
+    assert!(multi_messages + dropped <= groups_started + rejected, "{multi_messages} + {dropped} > {groups_started}");
+    assert!(
+        groups_started <= multi_messages + dropped + rejected,
+        "{groups_started} groups, {multi_messages} done, {dropped} dropped"
+    );
+    assert!(
+        dropped > 0 || groups_started == multi_messages,
+        "{groups_started} started, {multi_messages} completed, none dropped"
+    );
     // pyais accepts 261 of these, gpsd 217; we must at least match gpsd.
     assert!(messages >= 217, "{messages}");
 }

@@ -49,7 +49,7 @@ enum Bench {
     /// on the same input, plus `harborlink ais decode` end to end against `gpsdecode -j`.
     Ais {
         /// NMEA file to repeat (default: the AISHub capture in shared/).
-        #[arg(long, default_value = "../shared/data/ais/gpsd/ais-nmea-sample.log")]
+        #[arg(long, default_value = "testdata/ais/gpsd/ais-nmea-sample.log")]
         input: String,
         /// Sentences to decode per run (the input is repeated to reach it).
         #[arg(long, default_value_t = 400_000)]

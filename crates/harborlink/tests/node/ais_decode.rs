@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use crate::support::BIN;
 
 fn shared(relative: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais").join(relative)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais").join(relative)
 }
 
 fn decode_stdin(input: &[u8], extra: &[&str]) -> std::process::Output {

@@ -213,3 +213,50 @@ async fn serving_an_empty_directory_on_postgres_records_the_database() {
     );
     assert_eq!(mode & 0o777, 0o600, "the configuration may hold a password");
 }
+
+/// The data directory holds RED records and token hashes: 0700, and every file in it 0600,
+/// including SQLite's `-wal` and `-shm`, even when the directory was made world-readable later.
+#[test]
+fn the_data_directory_and_its_files_are_private_to_the_node() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = parent.path().join("node");
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let out = harborlink(&["init", "--data-dir", &dir_arg]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    let check = |when: &str| {
+        assert_eq!(mode(&dir), 0o700, "{when}: data directory");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
+            files += 1;
+            assert_eq!(mode(&entry.path()), 0o600, "{when}: {}", entry.path().display());
+        }
+        files
+    };
+    assert!(check("after init") >= 3);
+    // An operator loosens the modes by hand; the next start puts them back, and SQLite's -wal and
+    // -shm files, present while the node serves, are private too.
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755));
+    let _ = std::fs::set_permissions(dir.join("harborlink.db"), std::fs::Permissions::from_mode(0o644));
+    let mut server = Command::new(BIN)
+        .args(["serve", "--data-dir", &dir_arg, "--listen", "127.0.0.1:0"])
+        .env_remove("HARBORLINK_DATABASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    if let Some(out) = server.stdout.take() {
+        let _ = BufReader::new(out).read_line(&mut line);
+    }
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    let files = check("while serving");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(line.contains("listening"), "{line}");
+    assert!(names.iter().any(|n| n.ends_with("-wal")) && files >= 5, "{names:?}");
+}

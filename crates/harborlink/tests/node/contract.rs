@@ -22,7 +22,7 @@ fn schemathesis() -> Option<std::path::PathBuf> {
         other => {
             let why = other.map(|o| String::from_utf8_lossy(&o.stderr).into_owned()).unwrap_or_default();
             assert!(!std::env::var("CI").is_ok_and(|v| v == "true"), "schemathesis is required under CI: {why}");
-            eprintln!("skipping: cannot install schemathesis: {why}");
+            crate::support::skip(&format!("cannot install schemathesis: {why}"));
             None
         }
     }

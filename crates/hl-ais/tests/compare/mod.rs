@@ -11,12 +11,13 @@ use serde_json::Value;
 
 #[allow(dead_code)]
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ais")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais")
 }
 
 pub fn read(relative: &str) -> Vec<u8> {
     let path = data_dir().join(relative);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the repository)", path.display()))
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (the captured AIS data lives in testdata/ais)", path.display()))
 }
 
 /// Our JSON lines for an NMEA byte stream (type 24 merged as gpsd does).
