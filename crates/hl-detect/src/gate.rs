@@ -10,18 +10,27 @@ use std::collections::HashMap;
 use crate::alert::{Alert, AlertKind};
 
 /// What makes two detections the same alert. Zone and partner are part of it: entering two
-/// zones, or meeting two ships, are different facts for an operator.
+/// zones, or meeting two ships, are different facts for an operator. The watch-list entry is
+/// too: two organizations' entries for one vessel are two alerts with two owners and audiences,
+/// and a repeat must never carry one entry's reason into the other's alert.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AlertKey {
     pub mmsi: u32,
     pub kind: AlertKind,
     pub zone: Option<String>,
     pub mmsi_2: Option<u32>,
+    pub watch_entry: Option<String>,
 }
 
 impl AlertKey {
     pub fn of(alert: &Alert) -> Self {
-        Self { mmsi: alert.mmsi, kind: alert.kind, zone: alert.zone.clone(), mmsi_2: alert.mmsi_2 }
+        Self {
+            mmsi: alert.mmsi,
+            kind: alert.kind,
+            zone: alert.zone.clone(),
+            mmsi_2: alert.mmsi_2,
+            watch_entry: alert.watch_entry.clone(),
+        }
     }
 }
 

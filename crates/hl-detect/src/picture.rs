@@ -170,7 +170,6 @@ struct Vessel {
     inside: zones::Inside,
     drift: Option<DriftEpisode>,
     invalid_reported: bool,
-    watch_reported: bool,
     name: IdentityField<String>,
     callsign: IdentityField<String>,
     imo: IdentityField<u32>,
@@ -205,6 +204,10 @@ pub struct Picture {
     /// Land polygons for the position-on-land detector; `None` turns it off.
     land: Option<&'static Land>,
     watchlist: Watchlist,
+    /// (MMSI, position of the entry in `watchlist`) of hits already reported: each entry that
+    /// names a vessel reports it once, whoever else watches it. Kept here rather than per vessel
+    /// because hits are rare and vessel states are many.
+    watch_reported: FastMap<(u32, usize), ()>,
     /// Vessel states, densely packed (a hash table of full states would hold up to twice their
     /// size in growth headroom); `index` maps an MMSI to its slot.
     states: Vec<Vessel>,
@@ -248,6 +251,7 @@ impl Picture {
             zones,
             land: None,
             watchlist,
+            watch_reported: FastMap::default(),
             states: Vec::new(),
             index: FastMap::default(),
             slow_cells: FastMap::default(),
@@ -293,9 +297,18 @@ impl Picture {
         self.zones = zones;
     }
 
-    /// Replaces the watch list. Vessels already reported stay reported.
+    /// Replaces the watch list. Vessels already reported by an entry that stays (same record
+    /// id) stay reported by it; a new entry reports every vessel it names.
     pub fn set_watchlist(&mut self, watchlist: Watchlist) {
-        self.watchlist = watchlist;
+        let old = std::mem::replace(&mut self.watchlist, watchlist);
+        let reported = std::mem::take(&mut self.watch_reported);
+        for (mmsi, position) in reported.into_keys() {
+            let kept =
+                old.entries().get(position).and_then(|e| e.id.as_deref()).and_then(|id| self.watchlist.position_of(id));
+            if let Some(position) = kept {
+                self.watch_reported.insert((mmsi, position), ());
+            }
+        }
     }
 
     /// Reports vessels silent past their gap threshold at `now` without waiting for their next
@@ -429,12 +442,11 @@ impl Picture {
         alerts.extend(drift::step(&mut vessel.drift, report, &config));
         // Zones: entry, exit, dwell.
         zones::step(&mut vessel.inside, &self.zones, (vessel.ship_type, vessel.length_m), report, &mut alerts);
-        // Watch list, on the MMSI.
-        if !vessel.watch_reported
-            && let Some((entry, on)) = self.watchlist.lookup(report.mmsi, None, None, None)
-        {
-            vessel.watch_reported = true;
-            alerts.push(identity::watchlist_hit(report.mmsi, report.time, &report.position, entry, on));
+        // Watch list, on the MMSI: every entry naming the vessel, once each.
+        for (position, entry) in self.watchlist.matching_mmsi(report.mmsi) {
+            if self.watch_reported.insert((report.mmsi, position), ()).is_none() {
+                alerts.push(identity::watchlist_hit(report.mmsi, report.time, &report.position, entry, "MMSI"));
+            }
         }
         let in_mooring_area = self.zones.iter().any(|z| z.is_mooring_area() && z.contains(&report.position));
         let slow = report.speed.is_some_and(|sp| sp < config.loiter_speed_kn) && !in_mooring_area;

@@ -23,14 +23,16 @@ pub struct WatchlistError {
     pub reason: String,
 }
 
-/// Entries indexed by each identifier.
+/// Entries indexed by each identifier. Several entries may name the same vessel (two
+/// organizations watching it, each for its own reason): each index keeps all of them, and every
+/// entry that matches is a hit of its own.
 #[derive(Debug, Default, Clone)]
 pub struct Watchlist {
     entries: Vec<WatchlistEntry>,
-    by_mmsi: HashMap<u32, usize>,
-    by_imo: HashMap<u32, usize>,
-    by_name: HashMap<String, usize>,
-    by_callsign: HashMap<String, usize>,
+    by_mmsi: HashMap<u32, Vec<usize>>,
+    by_imo: HashMap<u32, Vec<usize>>,
+    by_name: HashMap<String, Vec<usize>>,
+    by_callsign: HashMap<String, Vec<usize>>,
 }
 
 /// Names and call signs compare upper-case with runs of spaces folded, as AIS text is sent.
@@ -121,16 +123,16 @@ impl Watchlist {
             }
             let at = list.entries.len();
             if let Some(m) = entry.mmsi {
-                list.by_mmsi.insert(m, at);
+                list.by_mmsi.entry(m).or_default().push(at);
             }
             if let Some(i) = entry.imo {
-                list.by_imo.insert(i, at);
+                list.by_imo.entry(i).or_default().push(at);
             }
             if let Some(n) = &entry.name {
-                list.by_name.insert(n.clone(), at);
+                list.by_name.entry(n.clone()).or_default().push(at);
             }
             if let Some(c) = &entry.callsign {
-                list.by_callsign.insert(c.clone(), at);
+                list.by_callsign.entry(c.clone()).or_default().push(at);
             }
             list.entries.push(entry);
         }
@@ -150,19 +152,47 @@ impl Watchlist {
         self.entries.is_empty()
     }
 
-    /// The entry a vessel matches, and on which identifier.
-    pub fn lookup(
+    /// The position of the entry with record id `id`, if any.
+    pub fn position_of(&self, id: &str) -> Option<usize> {
+        self.entries.iter().position(|e| e.id.as_deref() == Some(id))
+    }
+
+    /// The entries naming this MMSI, by position in the list: the check made on every position
+    /// report, so it allocates nothing.
+    pub fn matching_mmsi(&self, mmsi: u32) -> impl Iterator<Item = (usize, &WatchlistEntry)> {
+        self.by_mmsi.get(&mmsi).into_iter().flatten().filter_map(|&i| self.entries.get(i).map(|e| (i, e)))
+    }
+
+    /// Every entry a vessel matches, each once, with its position in the list and the first
+    /// identifier (in the order MMSI, IMO number, name, call sign) it matched on.
+    pub fn matches(
         &self,
         mmsi: u32,
         imo: Option<u32>,
         name: Option<&str>,
         callsign: Option<&str>,
-    ) -> Option<(&WatchlistEntry, &'static str)> {
-        let hit = |index: Option<&usize>, on| index.and_then(|&i| self.entries.get(i)).map(|e| (e, on));
-        hit(self.by_mmsi.get(&mmsi), "MMSI")
-            .or_else(|| imo.and_then(|i| hit(self.by_imo.get(&i), "IMO number")))
-            .or_else(|| name.and_then(|n| hit(self.by_name.get(&normalize(n)), "name")))
-            .or_else(|| callsign.and_then(|c| hit(self.by_callsign.get(&normalize(c)), "call sign")))
+    ) -> Vec<(usize, &WatchlistEntry, &'static str)> {
+        let mut out: Vec<(usize, &WatchlistEntry, &'static str)> = Vec::new();
+        let mut add = |positions: Option<&Vec<usize>>, on: &'static str| {
+            for &i in positions.into_iter().flatten() {
+                if let Some(entry) = self.entries.get(i)
+                    && !out.iter().any(|(seen, _, _)| *seen == i)
+                {
+                    out.push((i, entry, on));
+                }
+            }
+        };
+        add(self.by_mmsi.get(&mmsi), "MMSI");
+        if let Some(i) = imo {
+            add(self.by_imo.get(&i), "IMO number");
+        }
+        if let Some(n) = name {
+            add(self.by_name.get(&normalize(n)), "name");
+        }
+        if let Some(c) = callsign {
+            add(self.by_callsign.get(&normalize(c)), "call sign");
+        }
+        out
     }
 }
 
@@ -177,16 +207,36 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(list.len(), 4);
-        assert_eq!(
-            list.lookup(563_808_000, None, None, None).map(|(e, on)| (e.reason.as_str(), on)),
-            Some(("sanctioned, 2025", "MMSI"))
-        );
-        assert_eq!(list.lookup(1, Some(9_134_270), None, None).map(|h| h.1), Some("IMO number"));
-        assert_eq!(list.lookup(1, None, Some("EVER DIADEM"), None).map(|h| h.1), Some("name"));
-        assert_eq!(list.lookup(1, None, None, Some("3fof8")).map(|h| h.1), Some("call sign"));
-        assert!(list.lookup(1, None, Some("OTHER"), None).is_none());
+        let first = |hits: Vec<(usize, &WatchlistEntry, &'static str)>| hits.first().map(|h| (h.1.reason.clone(), h.2));
+        assert_eq!(first(list.matches(563_808_000, None, None, None)), Some(("sanctioned, 2025".into(), "MMSI")));
+        assert_eq!(first(list.matches(1, Some(9_134_270), None, None)).map(|h| h.1), Some("IMO number"));
+        assert_eq!(first(list.matches(1, None, Some("EVER DIADEM"), None)).map(|h| h.1), Some("name"));
+        assert_eq!(first(list.matches(1, None, None, Some("3fof8"))).map(|h| h.1), Some("call sign"));
+        assert!(list.matches(1, None, Some("OTHER"), None).is_empty());
         assert!(Watchlist::parse("mmsi,imo,name,callsign,reason\nabc,,,,\n").is_err());
         assert!(Watchlist::parse("vessel,reason\n1,x\n").is_err());
         assert!(Watchlist::parse("mmsi,imo,name,callsign,reason\n,,,,why\n").is_err());
+    }
+
+    #[test]
+    fn every_entry_naming_a_vessel_matches_once() {
+        let entry = |id: &str, mmsi, imo, reason: &str| WatchlistEntry {
+            id: Some(id.into()),
+            mmsi,
+            imo,
+            name: None,
+            callsign: None,
+            reason: reason.into(),
+        };
+        let list = Watchlist::from_entries([
+            entry("a", Some(5), None, "port A: sanctions"),
+            entry("b", Some(5), Some(9_134_270), "port B: informant"),
+            entry("c", Some(6), None, "other vessel"),
+        ]);
+        let hits = list.matches(5, Some(9_134_270), None, None);
+        let ids: Vec<_> = hits.iter().map(|(_, e, on)| (e.id.as_deref(), *on)).collect();
+        assert_eq!(ids, [(Some("a"), "MMSI"), (Some("b"), "MMSI")], "b matched twice but counts once");
+        assert_eq!(list.matching_mmsi(5).count(), 2);
+        assert_eq!(list.position_of("c"), Some(2));
     }
 }

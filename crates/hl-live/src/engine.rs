@@ -58,7 +58,8 @@ pub enum Work {
     Lines(Batch),
     /// Lines whose report the sender awaits.
     Report(Batch, oneshot::Sender<BatchReport>),
-    Inputs(Box<Inputs>),
+    /// New zones and watch list; the sender learns when the detectors use them.
+    Inputs(Box<Inputs>, oneshot::Sender<()>),
     /// The organization that owns alerts not tied to a zone or entry has become known.
     DefaultOwner(Owning),
 }
@@ -86,7 +87,9 @@ pub struct FeedCounts {
 /// The state the API reads.
 pub struct EngineState {
     pub pipeline: Pipeline,
-    pub gate: AlertGate<RecordId>,
+    /// Open alerts with their owner and audience: a repeat merges only into an alert with the
+    /// same owner and releasability it would get itself.
+    pub gate: AlertGate<(RecordId, Owning)>,
     pub feed_counts: Vec<FeedCounts>,
     pub feed_names: Vec<String>,
     /// Owner of alerts about no zone or watch-list entry in particular; `None` until the node
@@ -101,7 +104,7 @@ pub struct EngineState {
 }
 
 impl EngineState {
-    pub fn new(pipeline: Pipeline, gate: AlertGate<RecordId>, feed_names: Vec<String>) -> Self {
+    pub fn new(pipeline: Pipeline, gate: AlertGate<(RecordId, Owning)>, feed_names: Vec<String>) -> Self {
         Self {
             pipeline,
             gate,
@@ -145,12 +148,13 @@ pub fn run(
                 let report = process(&state, batch, &outputs, &mut outgoing);
                 let _ = reply.send(report);
             }
-            Ok(Some(Work::Inputs(inputs))) => {
+            Ok(Some(Work::Inputs(inputs, applied))) => {
                 if let Ok(mut s) = state.lock() {
                     s.pipeline.picture_mut().set_zones(inputs.zones);
                     s.pipeline.picture_mut().set_watchlist(inputs.watchlist);
                     s.owners = inputs.owners;
                 }
+                let _ = applied.send(());
             }
             Ok(Some(Work::DefaultOwner(owning))) => {
                 if let Ok(mut s) = state.lock() {
@@ -293,10 +297,16 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
             }
             continue;
         };
-        match s.gate.admit(&alert) {
+        let admission = match s.gate.admit(&alert) {
+            // The key (vessel, kind, zone, partner, watch-list entry) fixes the owner; this guards
+            // the invariant should the default owner's releasability or a zone's owner change.
+            Admission::Repeat { id: (_, open), .. } if open != owning => Admission::New,
+            other => other,
+        };
+        match admission {
             Admission::New => {
                 let id = RecordId::generate();
-                s.gate.opened(&alert, id);
+                s.gate.opened(&alert, (id, owning.clone()));
                 metrics::counter!("harborlink_alerts_raised_total", "kind" => alert.kind.as_str()).increment(1);
                 outgoing.push(Outgoing::Raise(
                     owning,
@@ -307,6 +317,7 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                         mmsi: alert.mmsi,
                         mmsi_2: alert.mmsi_2,
                         zone: alert.zone,
+                        watch_entry: alert.watch_entry,
                         start_s: alert.start,
                         end_s: alert.end,
                         lat: alert.lat,
@@ -316,7 +327,7 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                     },
                 ));
             }
-            Admission::Repeat { id, occurrences } => {
+            Admission::Repeat { id: (id, _), occurrences } => {
                 metrics::counter!("harborlink_alerts_merged_total").increment(1);
                 outgoing.push(Outgoing::Repeat(AlertRepeat {
                     alert: id,

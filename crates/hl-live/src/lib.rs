@@ -173,8 +173,10 @@ impl Live {
             .map_err(|e| LiveError::Config(format!("cannot start the engine thread: {e}")))?;
         tokio::spawn(record(node.clone(), alerts_rx, alerts.clone()));
         let live = Self { node, state, work, feeds: Arc::new(feeds), http_feed, alerts, vessels };
+        // Subscribed before the first load, so a change committed meanwhile is reloaded.
+        let changes = live.node.picture_inputs();
         live.reload_inputs().await?;
-        tokio::spawn(live.clone().watch_inputs());
+        tokio::spawn(live.clone().watch_inputs(changes));
         tokio::spawn(live.clone().find_owner(config.clone()));
         tokio::spawn(live.clone().snapshots(config.snapshot_interval));
         for (index, (feed, status)) in live.feeds.iter().enumerate() {
@@ -215,17 +217,23 @@ impl Live {
                 reason: e.reason,
             }
         }));
+        let (applied, done) = oneshot::channel();
         self.work
-            .send(Work::Inputs(Box::new(engine::Inputs { zones, watchlist, owners })))
+            .send(Work::Inputs(Box::new(engine::Inputs { zones, watchlist, owners }), applied))
             .await
-            .map_err(|_| LiveError::Node(NodeError::ShuttingDown))
+            .map_err(|_| LiveError::Node(NodeError::ShuttingDown))?;
+        done.await.map_err(|_| LiveError::Node(NodeError::ShuttingDown))
     }
 
-    async fn watch_inputs(self) {
-        let mut changes = self.node.picture_inputs();
+    /// Reloads zones and watch list whenever they change, and tells the node once the detectors
+    /// use them (the change's writer waits for that before acknowledging it).
+    async fn watch_inputs(self, mut changes: tokio::sync::watch::Receiver<u64>) {
         while changes.changed().await.is_ok() {
-            if let Err(err) = self.reload_inputs().await {
-                tracing::error!(error = %err, "cannot reload zones and watch list");
+            // Read before reloading: the store then holds at least this version's records.
+            let version = *changes.borrow_and_update();
+            match self.reload_inputs().await {
+                Ok(()) => self.node.picture_inputs_applied(version),
+                Err(err) => tracing::error!(error = %err, "cannot reload zones and watch list"),
             }
         }
     }
@@ -383,7 +391,11 @@ async fn restore_tracks(node: &Node, tracks: &mut Tracks) -> Result<usize, LiveE
     Ok(restored)
 }
 
-async fn restore_gate(node: &Node, gate: &mut AlertGate<RecordId>, cooldown_s: i64) -> Result<(), LiveError> {
+async fn restore_gate(
+    node: &Node,
+    gate: &mut AlertGate<(RecordId, engine::Owning)>,
+    cooldown_s: i64,
+) -> Result<(), LiveError> {
     let filter = AlertFilter { since_s: Some(now_s() - cooldown_s), ..AlertFilter::default() };
     let mut after = None;
     loop {
@@ -392,8 +404,14 @@ async fn restore_gate(node: &Node, gate: &mut AlertGate<RecordId>, cooldown_s: i
         after = Some(last.id);
         for alert in page {
             let Some(kind) = AlertKind::parse(&alert.kind) else { continue };
-            let key = AlertKey { mmsi: alert.mmsi, kind, zone: alert.zone.clone(), mmsi_2: alert.mmsi_2 };
-            gate.remember(key, alert.id, alert.end_s, alert.occurrences);
+            let key = AlertKey {
+                mmsi: alert.mmsi,
+                kind,
+                zone: alert.zone,
+                mmsi_2: alert.mmsi_2,
+                watch_entry: alert.watch_entry,
+            };
+            gate.remember(key, (alert.id, (alert.owner_org, alert.releasability)), alert.end_s, alert.occurrences);
         }
     }
     Ok(())

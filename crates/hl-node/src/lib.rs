@@ -44,6 +44,8 @@ pub struct Node {
     writer: writer::WriterHandle,
     /// Bumped when zones or the watch list change, so the live picture reloads them.
     picture_inputs: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The version of `picture_inputs` the live picture's detectors use.
+    picture_applied: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Node {
@@ -51,7 +53,14 @@ impl Node {
     pub fn start(store: Arc<dyn Store>, origin: NodeId, key: NodeKey) -> Self {
         let writer = writer::spawn(store.clone(), origin.clone(), Arc::new(key));
         let (picture_inputs, _) = tokio::sync::watch::channel(0);
-        Self { store, origin, writer, picture_inputs: Arc::new(picture_inputs) }
+        let (picture_applied, _) = tokio::sync::watch::channel(0);
+        Self {
+            store,
+            origin,
+            writer,
+            picture_inputs: Arc::new(picture_inputs),
+            picture_applied: Arc::new(picture_applied),
+        }
     }
 
     /// The store, for health checks and administration.

@@ -19,6 +19,10 @@ pub const REASON_CHARS_MAX: usize = 1_000;
 pub const ZONE_FEATURE_BYTES_MAX: usize = 256 * 1024;
 /// Evidence sentences kept per alert.
 pub const EVIDENCE_LINES_MAX: usize = 8;
+/// How long a change of zones or watch list waits for the live picture to apply it before it is
+/// acknowledged anyway (the engine applies it between two batches, normally within
+/// milliseconds; a stalled engine must not hang the API).
+const PICTURE_APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Longest alert detail, in characters.
 const DETAIL_CHARS_MAX: usize = 2_000;
 
@@ -32,6 +36,8 @@ pub struct AlertDraft {
     pub mmsi: u32,
     pub mmsi_2: Option<u32>,
     pub zone: Option<String>,
+    /// The watch-list entry of a watch-list hit.
+    pub watch_entry: Option<String>,
     pub start_s: i64,
     pub end_s: i64,
     pub lat: f64,
@@ -98,6 +104,7 @@ impl Node {
                 lon: draft.lon,
                 detail: clip(&draft.detail, DETAIL_CHARS_MAX),
                 evidence: draft.evidence.into_iter().take(EVIDENCE_LINES_MAX).collect(),
+                watch_entry: draft.watch_entry,
             };
             events.push(self.unsigned(owner, None, releasability, change));
         }
@@ -215,7 +222,7 @@ impl Node {
         let change = Change::ZoneDefined { zone: id, name, kind, feature: text };
         let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
-        self.picture_changed();
+        self.picture_changed().await;
         self.store.zone(id).await?.ok_or(NodeError::NotFound)
     }
 
@@ -226,7 +233,7 @@ impl Node {
         let event =
             self.unsigned(subject.org, Some(subject.user), zone.releasability, Change::ZoneDeleted { zone: id });
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
-        self.picture_changed();
+        self.picture_changed().await;
         Ok(())
     }
 
@@ -287,7 +294,7 @@ impl Node {
             Change::WatchlistEntryAdded { entry: id, mmsi: draft.mmsi, imo: draft.imo, name, callsign, reason };
         let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
-        self.picture_changed();
+        self.picture_changed().await;
         self.store.watchlist_entry(id).await?.ok_or(NodeError::NotFound)
     }
 
@@ -301,7 +308,7 @@ impl Node {
         let change = Change::WatchlistEntryRemoved { entry: id };
         let event = self.unsigned(subject.org, Some(subject.user), entry.releasability, change);
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
-        self.picture_changed();
+        self.picture_changed().await;
         Ok(())
     }
 
@@ -327,13 +334,38 @@ impl Node {
         Ok((self.store.zones().await?, self.store.watchlist().await?))
     }
 
-    /// Tells the live picture that zones or the watch list changed.
-    fn picture_changed(&self) {
-        self.picture_inputs.send_modify(|version| *version += 1);
+    /// Tells the live picture that zones or the watch list changed, and waits until its
+    /// detectors use them: a record acknowledged to the client is then in force for every report
+    /// processed after the acknowledgement. Without a live picture (the CLI) nothing waits.
+    async fn picture_changed(&self) {
+        let mut version = 0;
+        self.picture_inputs.send_modify(|v| {
+            *v += 1;
+            version = *v;
+        });
+        if self.picture_inputs.receiver_count() == 0 {
+            return;
+        }
+        let mut applied = self.picture_applied.subscribe();
+        let waited = tokio::time::timeout(PICTURE_APPLY_WAIT, applied.wait_for(|done| *done >= version)).await;
+        if waited.is_err() {
+            tracing::warn!(version, "the live picture has not applied the new zones and watch list yet");
+        }
     }
 
-    /// A receiver that changes whenever zones or the watch list change.
+    /// A receiver of the version of zones and watch list, bumped whenever they change.
     pub fn picture_inputs(&self) -> tokio::sync::watch::Receiver<u64> {
         self.picture_inputs.subscribe()
+    }
+
+    /// The live picture reports that its detectors use the zones and watch list of `version`.
+    pub fn picture_inputs_applied(&self, version: u64) {
+        self.picture_applied.send_if_modified(|done| {
+            let newer = version > *done;
+            if newer {
+                *done = version;
+            }
+            newer
+        });
     }
 }

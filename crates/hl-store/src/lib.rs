@@ -155,6 +155,8 @@ pub struct AlertRecord {
     pub mmsi: u32,
     pub mmsi_2: Option<u32>,
     pub zone: Option<String>,
+    /// The watch-list entry of a watch-list hit.
+    pub watch_entry: Option<String>,
     pub start_s: i64,
     pub end_s: i64,
     pub lat: f64,

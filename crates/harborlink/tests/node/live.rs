@@ -35,7 +35,7 @@ fn static_data(mmsi: u32, name: &str) -> AisMessage {
     })
 }
 
-fn nmea(messages: &[AisMessage]) -> String {
+pub(crate) fn nmea(messages: &[AisMessage]) -> String {
     let mut out = String::new();
     for m in messages {
         for line in to_sentences(m, &SentenceOptions::default()) {
@@ -47,7 +47,7 @@ fn nmea(messages: &[AisMessage]) -> String {
 }
 
 /// A node with the region's organizations and users, and two feeds, serving.
-async fn live_node(backend: Backend, extra: &str) -> Option<(TestNode, Region)> {
+pub(crate) async fn live_node(backend: Backend, extra: &str) -> Option<(TestNode, Region)> {
     let mut node = TestNode::init(backend).await?;
     let region = Region::create(&node);
     let config = node.data_dir().join("harborlink.toml");
@@ -57,14 +57,14 @@ async fn live_node(backend: Backend, extra: &str) -> Option<(TestNode, Region)> 
     Some((node, region))
 }
 
-async fn feed_address(client: &Client, name: &str) -> String {
+pub(crate) async fn feed_address(client: &Client, name: &str) -> String {
     let feeds = client.get("/api/v1/feeds").await;
     assert_eq!(feeds.status, 200, "{:?}", feeds.body);
     let feed = feeds.body.as_array().and_then(|a| a.iter().find(|f| f["name"] == name)).cloned().unwrap_or_default();
     feed["local_addr"].as_str().unwrap_or_else(|| panic!("feed {name} has no address: {feed}")).to_owned()
 }
 
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..100 {
         if check().await {
             return;
@@ -74,7 +74,7 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn alerts_of(reply: &Value, kind: &str) -> Vec<Value> {
+pub(crate) fn alerts_of(reply: &Value, kind: &str) -> Vec<Value> {
     reply["items"].as_array().map(|a| a.iter().filter(|x| x["kind"] == kind).cloned().collect()).unwrap_or_default()
 }
 

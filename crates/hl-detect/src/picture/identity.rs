@@ -182,12 +182,11 @@ impl Picture {
                 format!("{field} changed from `{old}` to `{new}` (new value confirmed {repeats}+ times)"),
             ));
         }
-        if !vessel.watch_reported {
-            let name = vessel.name.accepted.as_deref().or(report.name.as_deref());
-            let call = vessel.callsign.accepted.as_deref().or(report.callsign.as_deref());
-            let imo = vessel.imo.accepted.or(report.imo);
-            if let Some((entry, on)) = self.watchlist.lookup(report.mmsi, imo, name, call) {
-                vessel.watch_reported = true;
+        let name = vessel.name.accepted.as_deref().or(report.name.as_deref());
+        let call = vessel.callsign.accepted.as_deref().or(report.callsign.as_deref());
+        let imo = vessel.imo.accepted.or(report.imo);
+        for (position, entry, on) in self.watchlist.matches(report.mmsi, imo, name, call) {
+            if self.watch_reported.insert((report.mmsi, position), ()).is_none() {
                 alerts.push(watchlist_hit(report.mmsi, report.time, &at, entry, on));
             }
         }
