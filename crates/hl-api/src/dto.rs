@@ -1,7 +1,7 @@
 //! The API's wire shapes. Kept apart from domain and storage types and converted by hand, so the
 //! API can stay stable while those change.
 
-use hl_events::{AdvisorySeverity, Event};
+use hl_events::AdvisorySeverity;
 use hl_store::{Advisory, Organization, TokenRecord, User};
 use hl_types::{
     CommunityName, EventId, Nation, NodeId, OrgId, OrgKind, RecordId, Releasability, Role, TokenId, UserId,
@@ -177,35 +177,57 @@ pub struct AdvisoryPatchBody {
     pub releasability: Option<Releasability>,
 }
 
+/// An event of the log. The chain fields (`position`, `seq`, `prev_hash`, `hash`, `signature`)
+/// are shown to the node's administrators only: to anyone else they would reveal how many events
+/// they may not see lie between two they may. Administrators see every event of the chain, but
+/// the `payload` (null, with `redacted: true`) only of those released to them.
 #[derive(Serialize, ToSchema)]
 pub struct EventView {
-    /// Position in this node's log; pass it as `after` to read on.
-    pub position: i64,
+    /// Position in this node's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<i64>,
     pub id: EventId,
     pub origin: NodeId,
-    pub seq: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     pub author_organization: OrgId,
     pub author_user: Option<UserId>,
     pub recorded_at: String,
     pub record_type: String,
     pub record_id: String,
     pub releasability: Releasability,
-    /// The change, as sealed.
-    #[schema(value_type = Object)]
+    /// The change, as sealed; null when `redacted`.
+    #[schema(value_type = Option<Object>)]
     pub payload: serde_json::Value,
-    pub prev_hash: String,
-    pub hash: String,
-    pub signature: String,
+    /// The event is shown for the chain only: its change is not released to the caller.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
-impl EventView {
-    pub fn new(position: i64, e: Event) -> Self {
-        let payload = serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null);
+impl EventView {}
+
+impl From<hl_node::LoggedEvent> for EventView {
+    /// The event, with its chain fields when the caller may see them, and its change when it
+    /// is released to the caller.
+    fn from(logged: hl_node::LoggedEvent) -> Self {
+        let hl_node::LoggedEvent { event: e, position, readable } = logged;
+        let payload = if readable {
+            serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null)
+        } else {
+            serde_json::Value::Null
+        };
+        let chain = position.is_some();
         Self {
             position,
             id: e.id,
             origin: e.origin,
-            seq: e.seq,
+            seq: chain.then_some(e.seq),
             author_organization: e.author_org,
             author_user: e.author_user,
             recorded_at: rfc3339(e.recorded_at_us),
@@ -213,19 +235,27 @@ impl EventView {
             record_id: e.record_id,
             releasability: e.releasability,
             payload,
-            prev_hash: hex::encode(e.prev_hash),
-            hash: hex::encode(e.hash),
-            signature: hex::encode(e.signature),
+            prev_hash: chain.then(|| hex::encode(e.prev_hash)),
+            hash: chain.then(|| hex::encode(e.hash)),
+            signature: chain.then(|| hex::encode(e.signature)),
+            redacted: !readable,
         }
     }
 }
 
-/// One page of a listing.
+/// One page of a listing. A page may hold fewer items than asked for; only a `next` of null
+/// says that nothing more is visible.
 #[derive(Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    /// Pass as `after` for the next page; absent on the last page.
+    /// Pass as `after` for the next page; null on the last page.
     pub next: Option<String>,
+}
+
+impl<R, T: From<R>> From<hl_node::Page<R>> for Page<T> {
+    fn from(page: hl_node::Page<R>) -> Self {
+        Self { items: page.items.into_iter().map(Into::into).collect(), next: page.next }
+    }
 }
 
 /// Paging parameters of the advisory listing.
@@ -233,7 +263,7 @@ pub struct Page<T> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RecordPageQuery {
-    /// Cursor from the previous page's `next`: the last advisory id seen.
+    /// Cursor from the previous page's `next`: the last record id seen.
     pub after: Option<RecordId>,
     /// Items per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
@@ -245,9 +275,8 @@ pub struct RecordPageQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct LogPageQuery {
-    /// Cursor from the previous page's `next`: a log position.
-    #[param(minimum = 0)]
-    pub after: Option<u64>,
+    /// Cursor from the previous page's `next`: the last event id seen.
+    pub after: Option<EventId>,
     /// Items per page, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,

@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::dto::RecordPageQuery;
 use crate::dto::{Page, rfc3339};
 use crate::extract::{ApiJson, ApiQuery, Caller, path_param};
 use crate::problem::{ApiError, FieldLocation, Problem};
@@ -415,9 +416,7 @@ async fn list_alerts(
         .transpose()
         .map_err(|_| bad_query("since", "since must be an RFC 3339 time"))?;
     let filter = AlertFilter { kind: q.kind, status: q.status, mmsi: q.mmsi, since_s };
-    let items = state.node.alerts(&subject, &filter, q.after, limit).await?;
-    let next = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.to_string())).flatten();
-    Ok(Json(Page { items: items.into_iter().map(Into::into).collect(), next }))
+    Ok(Json(Page::from(state.node.alerts(&subject, &filter, q.after, limit).await?)))
 }
 
 /// One alert.
@@ -540,11 +539,16 @@ pub struct NewZone {
     pub releasability: Releasability,
 }
 
-/// The zones the caller may see.
-#[utoipa::path(get, path = "/zones", tag = "zones", security(("bearer" = [])),
-    responses((status = 200, body = Vec<ZoneView>)))]
-async fn list_zones(State(state): State<AppState>, Caller(subject): Caller) -> Result<Json<Vec<ZoneView>>, ApiError> {
-    Ok(Json(state.node.zones(&subject).await?.into_iter().map(Into::into).collect()))
+/// The zones the caller may see, oldest first.
+#[utoipa::path(get, path = "/zones", tag = "zones", security(("bearer" = [])), params(RecordPageQuery),
+    responses((status = 200, body = Page<ZoneView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+async fn list_zones(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiQuery(q): ApiQuery<RecordPageQuery>,
+) -> Result<Json<Page<ZoneView>>, ApiError> {
+    let page = state.node.zones(&subject, q.after, crate::routes::limit(q.limit)?).await?;
+    Ok(Json(Page::from(page)))
 }
 
 /// Defines a zone the detectors watch (operators). Zone alerts belong to the zone's owner and
@@ -634,14 +638,16 @@ pub struct NewWatchlistEntry {
     pub releasability: Releasability,
 }
 
-/// The watch-list entries the caller may see.
-#[utoipa::path(get, path = "/watchlist", tag = "zones", security(("bearer" = [])),
-    responses((status = 200, body = Vec<WatchlistEntryView>)))]
+/// The watch-list entries the caller may see, oldest first.
+#[utoipa::path(get, path = "/watchlist", tag = "zones", security(("bearer" = [])), params(RecordPageQuery),
+    responses((status = 200, body = Page<WatchlistEntryView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
 async fn list_watchlist(
     State(state): State<AppState>,
     Caller(subject): Caller,
-) -> Result<Json<Vec<WatchlistEntryView>>, ApiError> {
-    Ok(Json(state.node.watchlist(&subject).await?.into_iter().map(Into::into).collect()))
+    ApiQuery(q): ApiQuery<RecordPageQuery>,
+) -> Result<Json<Page<WatchlistEntryView>>, ApiError> {
+    let page = state.node.watchlist(&subject, q.after, crate::routes::limit(q.limit)?).await?;
+    Ok(Json(Page::from(page)))
 }
 
 /// Puts a vessel on the watch list (operators). Hits belong to the entry's owner and carry its
@@ -788,9 +794,12 @@ impl StreamState {
     /// `Last-Event-ID`): the stream never loses an alert.
     async fn catch_up(&mut self) {
         let page = self.state.node.alerts(&self.subject, &AlertFilter::default(), self.cursor, CATCH_UP_PAGE).await;
-        let page = page.unwrap_or_default();
-        self.catching_up = page.len() == CATCH_UP_PAGE as usize;
-        for alert in page {
+        let Ok(page) = page else {
+            self.catching_up = false;
+            return;
+        };
+        self.catching_up = page.next.is_some();
+        for alert in page.items {
             self.cursor = Some(alert.id);
             self.queued.push_back(alert_event(alert));
         }

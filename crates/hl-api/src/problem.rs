@@ -105,6 +105,10 @@ impl From<NodeError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", reason)
                     .at(FieldLocation::Body, format!("/{field}"))
             }
+            // 404, as for a record: the cursor names an event that is missing or not visible.
+            NodeError::InvalidCursor => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()).at(FieldLocation::Query, "after")
+            }
             NodeError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", what),
             NodeError::ShuttingDown => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the node is shutting down")

@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_event))
 }
 
-fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
+pub(crate) fn limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(PAGE_DEFAULT),
         Some(n @ 1..=500) => Ok(n),
@@ -137,10 +137,7 @@ async fn list_advisories(
     Caller(subject): Caller,
     ApiQuery(q): ApiQuery<RecordPageQuery>,
 ) -> Result<Json<Page<AdvisoryView>>, ApiError> {
-    let limit = limit(q.limit)?;
-    let items = state.node.advisories(&subject, q.after, limit).await?;
-    let next = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.to_string())).flatten();
-    Ok(Json(Page { items: items.into_iter().map(Into::into).collect(), next }))
+    Ok(Json(Page::from(state.node.advisories(&subject, q.after, limit(q.limit)?).await?)))
 }
 
 /// Shares a new advisory (operators; TLP:RED needs a security officer).
@@ -197,20 +194,15 @@ async fn update_advisory(
 
 /// The event log as far as the caller may see it, in log order.
 #[utoipa::path(get, path = "/events", tag = "events", security(("bearer" = [])), params(LogPageQuery),
-    responses((status = 200, body = Page<EventView>), (status = 400, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = Page<EventView>), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`after` names no event the caller may see", body = Problem, content_type = "application/problem+json")))]
 async fn list_events(
     State(state): State<AppState>,
     Caller(subject): Caller,
     ApiQuery(q): ApiQuery<LogPageQuery>,
 ) -> Result<Json<Page<EventView>>, ApiError> {
-    let limit = limit(q.limit)?;
-    let after = i64::try_from(q.after.unwrap_or(0)).map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", "after is out of range")
-            .at(FieldLocation::Query, "after")
-    })?;
-    let items = state.node.events(&subject, after, limit).await?;
-    let next = (items.len() == limit as usize).then(|| items.last().map(|(p, _)| p.to_string())).flatten();
-    Ok(Json(Page { items: items.into_iter().map(|(p, e)| EventView::new(p, e)).collect(), next }))
+    let page = state.node.events(&subject, q.after, limit(q.limit)?).await?;
+    Ok(Json(Page { items: page.items.into_iter().map(EventView::from).collect(), next: page.next }))
 }
 
 /// One event.
@@ -223,7 +215,5 @@ async fn get_event(
     Path(id): Path<String>,
 ) -> Result<Json<EventView>, ApiError> {
     let id: EventId = path_param("id", &id)?;
-    let event = state.node.event(&subject, id).await?;
-    // The position is not needed to read one event; -1 marks "not from a listing".
-    Ok(Json(EventView::new(-1, event)))
+    Ok(Json(state.node.logged_event(&subject, id).await?.into()))
 }

@@ -19,6 +19,9 @@ pub enum NodeError {
     /// A field's value is not acceptable.
     #[error("invalid `{field}`: {reason}")]
     Invalid { field: String, reason: String },
+    /// A paging cursor names no record the caller may see (unknown and invisible alike).
+    #[error("the cursor `after` names no record this listing can continue from")]
+    InvalidCursor,
     /// The change conflicts with existing state (a name already taken).
     #[error("conflict: {0}")]
     Conflict(String),

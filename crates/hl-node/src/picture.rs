@@ -11,6 +11,7 @@ use hl_store::{ALERT_STATUSES, AlertFilter, AlertRecord, AppendRequest, Watchlis
 use hl_types::{OrgId, RecordId, Releasability};
 
 use crate::commands::{NAME_CHARS_MAX, line};
+use crate::queries::Page;
 use crate::{Node, NodeError};
 
 /// Longest dismissal reason, escalation note or watch-list reason, in characters.
@@ -152,25 +153,14 @@ impl Node {
         filter: &AlertFilter,
         after: Option<RecordId>,
         limit: u32,
-    ) -> Result<Vec<AlertRecord>, NodeError> {
+    ) -> Result<Page<AlertRecord>, NodeError> {
         if let Some(status) = &filter.status
             && !ALERT_STATUSES.contains(&status.as_str())
         {
             return Err(NodeError::invalid("status", format!("must be one of {}", ALERT_STATUSES.join(", "))));
         }
-        let nations = self.nations().await?;
-        let fetch = |cursor, n| self.store.alerts_after(cursor, filter, n);
-        crate::queries::filtered_page(
-            limit,
-            after,
-            fetch,
-            |a: &AlertRecord| Some(a.id),
-            |a| {
-                let owner = hl_policy::Owner { org: a.owner_org, nation: nations.get(&a.owner_org).copied() };
-                may_read(subject, owner, &a.releasability).then_some(a)
-            },
-        )
-        .await
+        let fetch = |keys: Vec<String>, n| async move { self.store.alerts_visible(&keys, filter, after, n).await };
+        self.visible_page(subject, limit, fetch, |a: &AlertRecord| a.id, |a| (a.owner_org, &a.releasability)).await
     }
 
     /// Acknowledges, dismisses or escalates an alert (operators of the owning organization).
@@ -247,26 +237,15 @@ impl Node {
         }
     }
 
-    /// The records the caller may see, of a whole (small) table.
-    async fn visible<T>(
+    /// The zones the caller may see, oldest first after the cursor.
+    pub async fn zones(
         &self,
         subject: &Subject,
-        records: Vec<T>,
-        owned: impl Fn(&T) -> (OrgId, &Releasability),
-    ) -> Result<Vec<T>, NodeError> {
-        let nations = self.nations().await?;
-        Ok(records
-            .into_iter()
-            .filter(|r| {
-                let (org, releasability) = owned(r);
-                may_read(subject, hl_policy::Owner { org, nation: nations.get(&org).copied() }, releasability)
-            })
-            .collect())
-    }
-
-    /// The zones the caller may see.
-    pub async fn zones(&self, subject: &Subject) -> Result<Vec<ZoneRecord>, NodeError> {
-        self.visible(subject, self.store.zones().await?, |z| (z.owner_org, &z.releasability)).await
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Page<ZoneRecord>, NodeError> {
+        let fetch = |keys: Vec<String>, n| async move { self.store.zones_visible(&keys, after, n).await };
+        self.visible_page(subject, limit, fetch, |z: &ZoneRecord| z.id, |z| (z.owner_org, &z.releasability)).await
     }
 
     /// Puts a vessel on the watch list.
@@ -312,9 +291,15 @@ impl Node {
         Ok(())
     }
 
-    /// The watch-list entries the caller may see.
-    pub async fn watchlist(&self, subject: &Subject) -> Result<Vec<WatchlistRecord>, NodeError> {
-        self.visible(subject, self.store.watchlist().await?, |w| (w.owner_org, &w.releasability)).await
+    /// The watch-list entries the caller may see, oldest first after the cursor.
+    pub async fn watchlist(
+        &self,
+        subject: &Subject,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Page<WatchlistRecord>, NodeError> {
+        let fetch = |keys: Vec<String>, n| async move { self.store.watchlist_visible(&keys, after, n).await };
+        self.visible_page(subject, limit, fetch, |w: &WatchlistRecord| w.id, |w| (w.owner_org, &w.releasability)).await
     }
 
     /// Saves vessel tracks (MMSI, track as JSON) through the writer: local state, never in the

@@ -3,45 +3,49 @@
 use std::collections::HashMap;
 
 use hl_events::Event;
-use hl_policy::{Action, Owner, Subject, authorize, may_read};
-use hl_store::{Advisory, Organization, User};
-use hl_types::{EventId, Nation, OrgId, RecordId};
+use hl_policy::{Action, Audience, Owner, Subject, audiences_for, authorize, may_read};
+use hl_store::{Advisory, Organization, StoreError, User};
+use hl_types::{EventId, Nation, OrgId, RecordId, Releasability};
 
 use crate::commands::{TOKEN_PREFIX, token_hash};
 use crate::{Node, NodeError};
 
 /// The most items one page of a listing returns.
 pub const PAGE_ITEMS_MAX: u32 = 500;
-/// Rows examined per round while filtering a page, so a caller who may see little never makes
-/// the node scan without end in one request.
-const SCAN_ROWS_MAX: u32 = 20_000;
 
-/// Reads rows page by page after `cursor` and keeps those `keep` admits, until `limit` are kept
-/// or [`SCAN_ROWS_MAX`] rows have been examined. The one place listings apply the read policy.
-pub(crate) async fn filtered_page<Row, Item, Cursor, Fetch, Page>(
-    limit: u32,
-    mut cursor: Cursor,
-    fetch: Fetch,
-    cursor_of: impl Fn(&Row) -> Cursor,
-    mut keep: impl FnMut(Row) -> Option<Item>,
-) -> Result<Vec<Item>, NodeError>
-where
-    Fetch: Fn(Cursor, u32) -> Page,
-    Page: std::future::Future<Output = Result<Vec<Row>, hl_store::StoreError>>,
-    Cursor: Clone,
-{
-    let limit = limit.clamp(1, PAGE_ITEMS_MAX);
-    let mut out = Vec::new();
-    let mut scanned = 0;
-    while out.len() < limit as usize && scanned < SCAN_ROWS_MAX {
-        let page = fetch(cursor.clone(), limit).await?;
-        let Some(last) = page.last() else { break };
-        cursor = cursor_of(last);
-        scanned += page.len() as u32;
-        out.extend(page.into_iter().filter_map(&mut keep));
-    }
-    out.truncate(limit as usize);
-    Ok(out)
+/// One page of a listing: the items the caller may see, in order, and the cursor to read on
+/// (`None` only when nothing visible remains after this page).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// An event as a caller reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    pub event: Event,
+    /// The position in the log, for callers who see the chain.
+    pub position: Option<i64>,
+    /// Whether the caller may read the change itself. The node's administrators see every
+    /// event of the chain, but the payload only of those released to them.
+    pub readable: bool,
+}
+
+/// One page of the event log, and whether it shows the whole chain (see [`Node::events`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    pub items: Vec<LoggedEvent>,
+    pub next: Option<String>,
+    /// The caller may see every event and the chain fields (sequence, hashes, signature,
+    /// position); otherwise they see only the events released to them, without the fields that
+    /// would reveal hidden neighbours.
+    pub full_chain: bool,
+}
+
+/// The index keys of the audiences `subject` belongs to.
+fn audience_keys(subject: &Subject) -> Vec<String> {
+    audiences_for(subject).iter().map(Audience::key).collect()
 }
 
 impl Node {
@@ -98,46 +102,114 @@ impl Node {
         }
     }
 
+    /// One page of a record listing, read through the visibility index: the store returns
+    /// only rows released to one of the caller's audiences (so hidden rows cost nothing), and
+    /// each is checked again with [`may_read`], the rule itself. A row the index admits but the
+    /// rule refuses is an index fault: it is logged and left out, and paging still goes on.
+    pub(crate) async fn visible_page<T, Fut>(
+        &self,
+        subject: &Subject,
+        limit: u32,
+        fetch: impl FnOnce(Vec<String>, u32) -> Fut,
+        id_of: impl Fn(&T) -> RecordId,
+        owned: impl Fn(&T) -> (OrgId, &Releasability),
+    ) -> Result<Page<T>, NodeError>
+    where
+        Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+    {
+        let limit = limit.clamp(1, PAGE_ITEMS_MAX);
+        let rows = fetch(audience_keys(subject), limit).await?;
+        let next = if rows.len() == limit as usize { rows.last().map(|r| id_of(r).to_string()) } else { None };
+        let nations = self.nations().await?;
+        let items = rows
+            .into_iter()
+            .filter(|row| {
+                let (org, releasability) = owned(row);
+                let visible = may_read(subject, Owner { org, nation: nations.get(&org).copied() }, releasability);
+                if !visible {
+                    metrics::counter!("harborlink_visibility_index_faults_total").increment(1);
+                    tracing::error!(record = %id_of(row), "the visibility index admits a record the policy refuses");
+                }
+                visible
+            })
+            .collect();
+        Ok(Page { items, next })
+    }
+
     /// Advisories the caller may see, oldest first, after the cursor.
     pub async fn advisories(
         &self,
         subject: &Subject,
         after: Option<RecordId>,
         limit: u32,
-    ) -> Result<Vec<Advisory>, NodeError> {
-        let nations = self.nations().await?;
-        let fetch = |cursor, n| self.store.advisories_after(cursor, n);
-        filtered_page(
-            limit,
-            after,
-            fetch,
-            |a: &Advisory| Some(a.id),
-            |a| {
-                let owner = Owner { org: a.owner_org, nation: nations.get(&a.owner_org).copied() };
-                may_read(subject, owner, &a.releasability).then_some(a)
-            },
-        )
-        .await
+    ) -> Result<Page<Advisory>, NodeError> {
+        let fetch = |keys: Vec<String>, n| async move { self.store.advisories_visible(&keys, after, n).await };
+        self.visible_page(subject, limit, fetch, |a: &Advisory| a.id, |a| (a.owner_org, &a.releasability)).await
     }
 
-    /// Events of the log the caller may see, in log order after position `after`, with their
-    /// positions (the cursor for the next page).
-    pub async fn events(&self, subject: &Subject, after: i64, limit: u32) -> Result<Vec<(i64, Event)>, NodeError> {
+    /// The organization that hosts the node: the first registered. Its administrators are the
+    /// node's administrators.
+    pub(crate) async fn host_organization(&self) -> Result<Option<OrgId>, NodeError> {
+        Ok(self.store.organizations().await?.into_iter().min_by_key(|o| o.registered_at_us).map(|o| o.id))
+    }
+
+    /// Whether `subject` may read the whole chain ([`Action::ReadFullLog`]).
+    async fn reads_full_chain(&self, subject: &Subject) -> Result<bool, NodeError> {
+        let host = self.host_organization().await?;
+        Ok(host.is_some_and(|host| authorize(subject, Action::ReadFullLog { host }).is_ok()))
+    }
+
+    /// The event log in log order after the event `after`. The node's administrators (see
+    /// [`Action::ReadFullLog`]) read every event with its chain fields, and the change only of
+    /// those released to them; everyone else reads only the events released to them, and no
+    /// field that would reveal a hidden neighbour (the cursor is an event id, not a position).
+    /// A cursor naming an event the caller may not see is refused exactly like an unknown one.
+    pub async fn events(&self, subject: &Subject, after: Option<EventId>, limit: u32) -> Result<EventPage, NodeError> {
+        let limit = limit.clamp(1, PAGE_ITEMS_MAX);
+        let full_chain = self.reads_full_chain(subject).await?;
+        let after_pos = match after {
+            None => 0,
+            Some(id) => {
+                if !full_chain && self.event(subject, id).await.is_err() {
+                    return Err(NodeError::InvalidCursor);
+                }
+                self.store.event_position(id).await?.ok_or(NodeError::InvalidCursor)?
+            }
+        };
+        let rows = if full_chain {
+            self.store.events_after(after_pos, limit).await?
+        } else {
+            self.store.events_visible(&audience_keys(subject), after_pos, limit).await?
+        };
+        let next = if rows.len() == limit as usize {
+            rows.last().map(|(_, e)| e.as_ref().map(|e| e.id.to_string()).unwrap_or_else(|c| c.id.clone()))
+        } else {
+            None
+        };
         let nations = self.nations().await?;
-        let fetch = |cursor, n| self.store.events_after(cursor, n);
-        filtered_page(
-            limit,
-            after,
-            fetch,
-            |(pos, _): &(i64, _)| *pos,
-            |(pos, event)| {
+        let items = rows
+            .into_iter()
+            .filter_map(|(pos, event)| {
                 // An unreadable row is not shown; `verify` is where it gets reported.
                 let event = event.ok()?;
                 let owner = Owner { org: event.author_org, nation: nations.get(&event.author_org).copied() };
-                may_read(subject, owner, &event.releasability).then_some((pos, event))
-            },
-        )
-        .await
+                let readable = may_read(subject, owner, &event.releasability);
+                (full_chain || readable).then(|| LoggedEvent { event, position: full_chain.then_some(pos), readable })
+            })
+            .collect();
+        Ok(EventPage { items, next, full_chain })
+    }
+
+    /// One event, if the caller may see it, with its position when the caller may see the
+    /// chain (see [`Node::events`]).
+    pub async fn logged_event(&self, subject: &Subject, id: EventId) -> Result<LoggedEvent, NodeError> {
+        if !self.reads_full_chain(subject).await? {
+            return Ok(LoggedEvent { event: self.event(subject, id).await?, position: None, readable: true });
+        }
+        let event = self.store.event(id).await?.ok_or(NodeError::NotFound)?;
+        let readable = may_read(subject, self.owner(event.author_org).await?, &event.releasability);
+        let position = self.store.event_position(id).await?;
+        Ok(LoggedEvent { event, position, readable })
     }
 
     /// One event, if the caller may see it.

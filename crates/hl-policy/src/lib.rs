@@ -50,6 +50,62 @@ pub fn may_read(subject: &Subject, owner: Owner, releasability: &Releasability) 
     }
 }
 
+/// A group of readers a record is released to, as a key a store can index: listings then read
+/// only the rows released to one of the caller's audiences, so their cost never grows with the
+/// records the caller may not see.
+///
+/// The invariant, checked exhaustively in the tests: `may_read(subject, owner, releasability)`
+/// holds exactly when `audiences_of(owner, releasability)` and `audiences_for(subject)` share an
+/// element. `may_read` stays the rule; audiences are its index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Audience {
+    /// One organization (the owner, or a named recipient).
+    Org(OrgId),
+    /// Every organization of one nation.
+    Nation(Nation),
+    /// The members of one community.
+    Community(CommunityName),
+    /// Every partner.
+    All,
+}
+
+impl Audience {
+    /// The key as stored: `org:<uuid>`, `nation:SG`, `community:<name>`, `all`.
+    pub fn key(&self) -> String {
+        match self {
+            Audience::Org(org) => format!("org:{org}"),
+            Audience::Nation(nation) => format!("nation:{}", nation.as_str()),
+            Audience::Community(community) => format!("community:{}", community.as_str()),
+            Audience::All => String::from("all"),
+        }
+    }
+}
+
+/// The audiences a record owned by `owner` with `releasability` is released to.
+pub fn audiences_of(owner: Owner, releasability: &Releasability) -> Vec<Audience> {
+    let mut out = vec![Audience::Org(owner.org)];
+    let named = |out: &mut Vec<Audience>, organizations: &BTreeSet<OrgId>| {
+        out.extend(organizations.iter().filter(|o| **o != owner.org).map(|o| Audience::Org(*o)));
+    };
+    match releasability.scope() {
+        // RED reaches named recipients only, whatever else the scope might say.
+        DistributionScope::Organizations { organizations } => named(&mut out, organizations),
+        _ if releasability.tlp() == Tlp::Red => {}
+        DistributionScope::Organization => {}
+        DistributionScope::Nation => out.extend(owner.nation.map(Audience::Nation)),
+        DistributionScope::Community { community } => out.push(Audience::Community(community.clone())),
+        DistributionScope::AllPartners => out.push(Audience::All),
+    }
+    out
+}
+
+/// The audiences `subject` belongs to.
+pub fn audiences_for(subject: &Subject) -> Vec<Audience> {
+    let mut out = vec![Audience::Org(subject.org), Audience::Nation(subject.nation), Audience::All];
+    out.extend(subject.communities.iter().cloned().map(Audience::Community));
+    out
+}
+
 /// What a caller wants to do.
 #[derive(Debug, Clone, Copy)]
 pub enum Action<'a> {
@@ -71,6 +127,10 @@ pub enum Action<'a> {
     ViewPicture,
     /// Feed AIS sentences into the node's picture.
     FeedPicture,
+    /// Read the whole event log with its chain fields (sequence numbers, hashes, signatures,
+    /// positions), which reveal that hidden events exist: the node's administrators only, i.e.
+    /// the administrators of the organization that hosts the node (`host`, its first registered).
+    ReadFullLog { host: OrgId },
 }
 
 /// Why a write was refused. The text is safe to show the caller: it names only their own facts.
@@ -129,6 +189,12 @@ pub fn authorize(subject: &Subject, action: Action<'_>) -> Result<(), Denial> {
             }
         }
         Action::ViewPicture => at_least(subject, Role::Viewer),
+        Action::ReadFullLog { host } => {
+            if host != subject.org {
+                return Err(Denial::OtherOrganization);
+            }
+            at_least(subject, Role::Administrator)
+        }
         Action::FeedPicture => at_least(subject, Role::Operator),
         Action::IssueToken { user, org } | Action::RevokeToken { user, org } => {
             if user == subject.user {

@@ -88,6 +88,51 @@ fn read_rule_matches_the_table_for_every_combination() {
     assert_eq!(checked, 5 * 5 * 4 + 2 * 5);
 }
 
+/// The audience index answers exactly as `may_read`, for every TLP × scope × reader relation,
+/// with owners of known and unknown nation, and recipient lists that name the owner too.
+#[test]
+fn audiences_intersect_exactly_when_the_reader_may_read() {
+    let owner_org = OrgId::generate();
+    let listed_org = OrgId::generate();
+    let readers = [
+        subject(owner_org, Role::Viewer, "SG", &[]),
+        subject(owner_org, Role::Viewer, "SG", &["straits-psg"]),
+        subject(OrgId::generate(), Role::Viewer, "SG", &[]),
+        subject(OrgId::generate(), Role::Viewer, "MY", &["straits-psg"]),
+        subject(OrgId::generate(), Role::Viewer, "SG", &["straits-psg", "other"]),
+        subject(listed_org, Role::Viewer, "ID", &[]),
+        subject(listed_org, Role::Viewer, "SG", &["straits-psg"]),
+        subject(OrgId::generate(), Role::Administrator, "FR", &["other"]),
+    ];
+    let scopes = [
+        DistributionScope::Organization,
+        DistributionScope::Nation,
+        DistributionScope::Community { community: community("straits-psg") },
+        DistributionScope::AllPartners,
+        DistributionScope::Organizations { organizations: [listed_org].into() },
+        DistributionScope::Organizations { organizations: [listed_org, owner_org].into() },
+    ];
+    let mut checked = 0;
+    for nation_known in [Some(nation("SG")), None] {
+        let owner = Owner { org: owner_org, nation: nation_known };
+        for tlp in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red] {
+            for scope in &scopes {
+                let Ok(rel) = Releasability::new(tlp, scope.clone()) else { continue };
+                let released = audiences_of(owner, &rel);
+                for reader in &readers {
+                    let member = audiences_for(reader);
+                    let shared = released.iter().any(|a| member.contains(a));
+                    assert_eq!(shared, may_read(reader, owner, &rel), "{tlp} {scope:?} {reader:?} {released:?}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * (4 * 6 + 3) * readers.len());
+    let keys: BTreeSet<String> = audiences_for(&readers[4]).iter().map(Audience::key).collect();
+    assert!(keys.contains("all") && keys.contains("nation:SG") && keys.contains("community:other"), "{keys:?}");
+}
+
 #[test]
 fn unknown_owner_nation_never_matches_a_nation_scope() {
     let reader = subject(OrgId::generate(), Role::Viewer, "SG", &[]);
@@ -154,5 +199,16 @@ fn every_user_views_the_picture_and_only_operators_feed_it() {
         let s = subject(org, role, "SG", &[]);
         assert_eq!(authorize(&s, Action::ViewPicture), Ok(()));
         assert_eq!(authorize(&s, Action::FeedPicture).is_ok(), role >= Role::Operator, "{role:?}");
+    }
+}
+
+#[test]
+fn only_the_host_organizations_administrators_read_the_full_log() {
+    let host = OrgId::generate();
+    for role in [Role::Viewer, Role::Operator, Role::SecurityOfficer, Role::Administrator] {
+        let own = subject(host, role, "SG", &[]);
+        assert_eq!(authorize(&own, Action::ReadFullLog { host }).is_ok(), role == Role::Administrator, "{role:?}");
+        let other = subject(OrgId::generate(), role, "SG", &[]);
+        assert!(authorize(&other, Action::ReadFullLog { host }).is_err(), "{role:?} of a hosted organization");
     }
 }

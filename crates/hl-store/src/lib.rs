@@ -206,6 +206,27 @@ pub struct WatchlistRecord {
     pub added_at_us: i64,
 }
 
+/// The record listings the visibility index serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordList {
+    Advisories,
+    Alerts,
+    Zones,
+    Watchlist,
+}
+
+impl RecordList {
+    /// The list's name in the index.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordList::Advisories => "advisory",
+            RecordList::Alerts => "alert",
+            RecordList::Zones => "zone",
+            RecordList::Watchlist => "watchlist_entry",
+        }
+    }
+}
+
 /// The one storage interface.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -256,6 +277,50 @@ pub trait Store: Send + Sync + 'static {
     /// Advisories in id (time) order after `after`.
     async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError>;
 
+    /// The advisories released to any of `audiences` (keys of [`hl_policy::Audience`]), in id
+    /// order after `after`. Like every `*_visible` listing, its cost depends on the rows released
+    /// to those audiences, never on the others.
+    async fn advisories_visible(
+        &self,
+        audiences: &[String],
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<Advisory>, StoreError>;
+    /// The alerts released to any of `audiences` and matching `filter`, in id order.
+    async fn alerts_visible(
+        &self,
+        audiences: &[String],
+        filter: &AlertFilter,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>, StoreError>;
+    /// The zones released to any of `audiences`, in id order.
+    async fn zones_visible(
+        &self,
+        audiences: &[String],
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<ZoneRecord>, StoreError>;
+    /// The watch-list entries released to any of `audiences`, in id order.
+    async fn watchlist_visible(
+        &self,
+        audiences: &[String],
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<WatchlistRecord>, StoreError>;
+    /// The events released to any of `audiences`, in log order after position `after_pos`.
+    async fn events_visible(
+        &self,
+        audiences: &[String],
+        after_pos: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Result<Event, CorruptEvent>)>, StoreError>;
+    /// An event's position in the log.
+    async fn event_position(&self, id: EventId) -> Result<Option<i64>, StoreError>;
+    /// Whether the visibility index covers the log (false for a database that predates it,
+    /// which then needs [`Store::rebuild_projections`]).
+    async fn audiences_indexed(&self) -> Result<bool, StoreError>;
+
     async fn alert(&self, id: RecordId) -> Result<Option<AlertRecord>, StoreError>;
     /// Alerts matching `filter` in id (time) order after `after`.
     async fn alerts_after(
@@ -279,11 +344,17 @@ pub trait Store: Send + Sync + 'static {
 /// A SQLite file is created only when `create` is set, so a mistyped path never silently starts
 /// an empty node.
 pub async fn open(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError> {
-    if url.starts_with("sqlite:") {
-        Ok(Arc::new(SqliteStore::open(url, create).await?))
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::open(url, create).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::open(url).await?))
+        Arc::new(PostgresStore::open(url).await?)
     } else {
-        Err(StoreError::UnsupportedUrl(url.to_owned()))
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    };
+    if !store.audiences_indexed().await? {
+        // A database from before the visibility index: derive it (and every projection) once.
+        let events = store.rebuild_projections().await?;
+        tracing::info!(events, "visibility index built from the log");
     }
+    Ok(store)
 }

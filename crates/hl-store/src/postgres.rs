@@ -36,4 +36,9 @@ fn sql(text: &'static str) -> sqlx::AssertSqlSafe<&'static str> {
     sqlx::AssertSqlSafe(text)
 }
 
+/// [`sql`] for text assembled at run time (placeholders only, never input).
+fn sql_owned(text: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(text)
+}
+
 crate::sql::sql_store!(PostgresStore, sqlx::Postgres, crate::Backend::Postgres, sql, " FOR UPDATE");

@@ -16,7 +16,7 @@ macro_rules! sql_store {
 
         use crate::{
             Advisory, AlertFilter, AlertRecord, AppendRequest, Backend, CorruptEvent, LocalWrite, Organization,
-            Store, TokenRecord, User, WatchlistRecord, ZoneRecord,
+            RecordList, Store, TokenRecord, User, WatchlistRecord, ZoneRecord,
         };
 
         type DbRow = <$Db as sqlx::Database>::Row;
@@ -195,13 +195,14 @@ macro_rules! sql_store {
             })
         }
 
-        async fn insert_event(conn: &mut DbConn, e: &Event) -> Result<(), StoreError> {
+        /// Stores a sealed event; returns its position in the log.
+        async fn insert_event(conn: &mut DbConn, e: &Event) -> Result<i64, StoreError> {
             let releasability =
                 serde_json::to_string(&e.releasability).map_err(|err| StoreError::Corrupt(err.to_string()))?;
-            sqlx::query($sql(
+            let row = sqlx::query($sql(
                 "INSERT INTO events (id, origin, seq, author_org, author_user, recorded_at_us, record_type, \
                  record_id, releasability, payload, prev_hash, hash, signature) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING pos",
             ))
             .bind(e.id.to_string())
             .bind(e.origin.as_str())
@@ -216,16 +217,107 @@ macro_rules! sql_store {
             .bind(hex::encode(e.prev_hash))
             .bind(hex::encode(e.hash))
             .bind(hex::encode(e.signature))
-            .execute(&mut *conn)
+            .fetch_one(&mut *conn)
             .await
             .map_err(StoreError::from_write)?;
+            int(&row, "pos")
+        }
+
+        /// The policy's view of an organization as owner: its nation from the directory.
+        async fn owner_of(conn: &mut DbConn, org: OrgId) -> Result<hl_policy::Owner, StoreError> {
+            let row = sqlx::query($sql("SELECT nation FROM organizations WHERE id = $1"))
+                .bind(org.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let nation = row.map(|r| parse(&r, "nation")).transpose()?;
+            Ok(hl_policy::Owner { org, nation })
+        }
+
+        /// Indexes an event under the audiences it is released to.
+        async fn index_event(conn: &mut DbConn, pos: i64, e: &Event) -> Result<(), StoreError> {
+            let owner = owner_of(conn, e.author_org).await?;
+            for audience in hl_policy::audiences_of(owner, &e.releasability) {
+                sqlx::query($sql("INSERT INTO event_audiences (audience, pos) VALUES ($1, $2) ON CONFLICT DO NOTHING"))
+                    .bind(audience.key())
+                    .bind(pos)
+                    .execute(&mut *conn)
+                    .await?;
+            }
             Ok(())
+        }
+
+        /// Re-derives a record's audiences from its projection row (none once it is gone), after
+        /// any change that creates, re-releases or deletes it.
+        async fn reindex_record(conn: &mut DbConn, list: RecordList, id: &str) -> Result<(), StoreError> {
+            sqlx::query($sql("DELETE FROM record_audiences WHERE record_id = $1"))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            let query = match list {
+                RecordList::Advisories => "SELECT owner_org, releasability FROM advisories WHERE id = $1",
+                RecordList::Alerts => "SELECT owner_org, releasability FROM alerts WHERE id = $1",
+                RecordList::Zones => "SELECT owner_org, releasability FROM zones WHERE id = $1",
+                RecordList::Watchlist => "SELECT owner_org, releasability FROM watchlist_entries WHERE id = $1",
+            };
+            let Some(row) = sqlx::query($sql(query)).bind(id).fetch_optional(&mut *conn).await? else {
+                return Ok(());
+            };
+            let owner = owner_of(conn, parse(&row, "owner_org")?).await?;
+            let releasability: hl_types::Releasability = json(&row, "releasability")?;
+            for audience in hl_policy::audiences_of(owner, &releasability) {
+                sqlx::query($sql(
+                    "INSERT INTO record_audiences (list, audience, record_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                ))
+                .bind(list.as_str())
+                .bind(audience.key())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+
+        /// The SQL of one visible page: per audience, a keyset range of the index (`LIMIT` rows
+        /// after the cursor), united, then the page's rows. Placeholders: `$1` list, `$2` cursor,
+        /// `$3` limit, `$4`-`$7` the alert filter (alerts only), then one per audience.
+        fn visible_page_sql(list: RecordList, audiences: usize) -> String {
+            let (table, filter) = match list {
+                RecordList::Advisories => ("advisories", ""),
+                RecordList::Alerts => (
+                    "alerts",
+                    " AND ($4 IS NULL OR x.kind = $4) AND ($5 IS NULL OR x.status = $5) \
+                     AND ($6 IS NULL OR x.mmsi = $6) AND ($7 IS NULL OR x.end_s >= $7)",
+                ),
+                RecordList::Zones => ("zones", ""),
+                RecordList::Watchlist => ("watchlist_entries", ""),
+            };
+            let ranges: Vec<String> = (0..audiences)
+                .map(|i| {
+                    format!(
+                        "SELECT record_id FROM (SELECT v.record_id FROM record_audiences v JOIN {table} x ON x.id = v.record_id \
+                         WHERE v.list = $1 AND v.audience = ${n} AND v.record_id > $2{filter} ORDER BY v.record_id LIMIT $3) r{i}",
+                        n = i + 8
+                    )
+                })
+                .collect();
+            format!("SELECT * FROM {table} WHERE id IN ({}) ORDER BY id LIMIT $3", ranges.join(" UNION "))
         }
 
         /// Applies one event to the projections. Changes this build does not know are skipped.
         async fn apply(conn: &mut DbConn, e: &Event) -> Result<(), StoreError> {
             let Some(change) = e.change() else { return Ok(()) };
             let at = e.recorded_at_us;
+            let indexed = match &change {
+                Change::AdvisoryPublished { advisory, .. } | Change::AdvisoryRevised { advisory, .. } => {
+                    Some((RecordList::Advisories, advisory.to_string()))
+                }
+                Change::AlertRaised { alert, .. } => Some((RecordList::Alerts, alert.to_string())),
+                Change::ZoneDefined { zone, .. } | Change::ZoneDeleted { zone } => Some((RecordList::Zones, zone.to_string())),
+                Change::WatchlistEntryAdded { entry, .. } | Change::WatchlistEntryRemoved { entry } => {
+                    Some((RecordList::Watchlist, entry.to_string()))
+                }
+                _ => None,
+            };
             let result = match change {
                 Change::OrganizationRegistered { org, name, kind, nation, communities } => {
                     sqlx::query($sql(
@@ -401,7 +493,11 @@ macro_rules! sql_store {
                         .map(drop)
                 }
             };
-            result.map_err(StoreError::from_write)
+            result.map_err(StoreError::from_write)?;
+            if let Some((list, id)) = indexed {
+                reindex_record(conn, list, &id).await?;
+            }
+            Ok(())
         }
 
         /// Only the owning organization's events change an alert's status.
@@ -463,6 +559,32 @@ macro_rules! sql_store {
         }
 
         impl $Store {
+            /// The rows of one visible page (see [`visible_page_sql`]).
+            async fn visible_rows(
+                &self,
+                list: RecordList,
+                audiences: &[String],
+                after: Option<RecordId>,
+                filter: &AlertFilter,
+                limit: u32,
+            ) -> Result<Vec<DbRow>, StoreError> {
+                if audiences.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::query(sql_owned(visible_page_sql(list, audiences.len())))
+                    .bind(list.as_str())
+                    .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                    .bind(i64::from(limit))
+                    .bind(filter.kind.clone())
+                    .bind(filter.status.clone())
+                    .bind(filter.mmsi.map(i64::from))
+                    .bind(filter.since_s);
+                for audience in audiences {
+                    query = query.bind(audience.as_str());
+                }
+                Ok(query.fetch_all(&self.pool).await?)
+            }
+
             async fn organization_where(
                 &self,
                 query: &'static str,
@@ -563,8 +685,9 @@ macro_rules! sql_store {
                     for unsigned in &request.events {
                         seq += 1;
                         let event = unsigned.clone().seal(origin, seq, prev, key);
-                        insert_event(&mut tx, &event).await?;
+                        let pos = insert_event(&mut tx, &event).await?;
                         apply(&mut tx, &event).await?;
+                        index_event(&mut tx, pos, &event).await?;
                         prev = event.hash;
                         sealed.push(event);
                     }
@@ -621,7 +744,8 @@ macro_rules! sql_store {
             async fn rebuild_projections(&self) -> Result<u64, StoreError> {
                 let mut tx = self.begin_write().await?;
                 for table in
-                    ["organizations", "community_members", "users", "tokens", "advisories", "alerts", "zones", "watchlist_entries"]
+                    ["organizations", "community_members", "users", "tokens", "advisories", "alerts", "zones", "watchlist_entries",
+                     "record_audiences", "event_audiences"]
                 {
                     // Table names come from the fixed list above, never from input.
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
@@ -639,6 +763,7 @@ macro_rules! sql_store {
                     for row in &rows {
                         let event = event_from_row(row).map_err(|e| StoreError::Corrupt(corrupt_event(row, e).to_string()))?;
                         apply(&mut tx, &event).await?;
+                        index_event(&mut tx, int(row, "pos")?, &event).await?;
                         replayed += 1;
                     }
                 }
@@ -722,6 +847,102 @@ macro_rules! sql_store {
                     .iter()
                     .map(advisory_from_row)
                     .collect()
+            }
+
+            async fn advisories_visible(
+                &self,
+                audiences: &[String],
+                after: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<Advisory>, StoreError> {
+                self.visible_rows(RecordList::Advisories, audiences, after, &AlertFilter::default(), limit)
+                    .await?
+                    .iter()
+                    .map(advisory_from_row)
+                    .collect()
+            }
+
+            async fn alerts_visible(
+                &self,
+                audiences: &[String],
+                filter: &AlertFilter,
+                after: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<AlertRecord>, StoreError> {
+                self.visible_rows(RecordList::Alerts, audiences, after, filter, limit)
+                    .await?
+                    .iter()
+                    .map(alert_from_row)
+                    .collect()
+            }
+
+            async fn zones_visible(
+                &self,
+                audiences: &[String],
+                after: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<ZoneRecord>, StoreError> {
+                self.visible_rows(RecordList::Zones, audiences, after, &AlertFilter::default(), limit)
+                    .await?
+                    .iter()
+                    .map(zone_from_row)
+                    .collect()
+            }
+
+            async fn watchlist_visible(
+                &self,
+                audiences: &[String],
+                after: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<WatchlistRecord>, StoreError> {
+                self.visible_rows(RecordList::Watchlist, audiences, after, &AlertFilter::default(), limit)
+                    .await?
+                    .iter()
+                    .map(watchlist_from_row)
+                    .collect()
+            }
+
+            async fn events_visible(
+                &self,
+                audiences: &[String],
+                after_pos: i64,
+                limit: u32,
+            ) -> Result<Vec<(i64, Result<Event, CorruptEvent>)>, StoreError> {
+                if audiences.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let ranges: Vec<String> = (0..audiences.len())
+                    .map(|i| {
+                        format!(
+                            "SELECT pos FROM (SELECT pos FROM event_audiences WHERE audience = ${} AND pos > $1 \
+                             ORDER BY pos LIMIT $2) r{i}",
+                            i + 3
+                        )
+                    })
+                    .collect();
+                let text = format!("SELECT * FROM events WHERE pos IN ({}) ORDER BY pos LIMIT $2", ranges.join(" UNION "));
+                let mut query = sqlx::query(sql_owned(text)).bind(after_pos).bind(i64::from(limit));
+                for audience in audiences {
+                    query = query.bind(audience.as_str());
+                }
+                let rows = query.fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| Ok((int(r, "pos")?, event_from_row(r).map_err(|e| corrupt_event(r, e)))))
+                    .collect()
+            }
+
+            async fn event_position(&self, id: EventId) -> Result<Option<i64>, StoreError> {
+                let row = sqlx::query($sql("SELECT pos FROM events WHERE id = $1"))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| int(&r, "pos")).transpose()
+            }
+
+            async fn audiences_indexed(&self) -> Result<bool, StoreError> {
+                let events = sqlx::query($sql("SELECT pos FROM events LIMIT 1")).fetch_optional(&self.pool).await?;
+                let indexed = sqlx::query($sql("SELECT pos FROM event_audiences LIMIT 1")).fetch_optional(&self.pool).await?;
+                Ok(events.is_none() || indexed.is_some())
             }
 
             async fn alert(&self, id: RecordId) -> Result<Option<AlertRecord>, StoreError> {

@@ -44,4 +44,9 @@ fn sql(text: &'static str) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(text.replace('$', "?"))
 }
 
+/// [`sql`] for text assembled at run time (placeholders only, never input).
+fn sql_owned(text: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(text.replace('$', "?"))
+}
+
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, crate::Backend::Sqlite, sql, "");

@@ -44,6 +44,8 @@ async fn api_conforms_to_its_openapi_document(backend: Backend) {
                 .arg("--config-file")
                 .arg(config)
                 .args(["run", &spec, "--url", &base, "-H", &auth, "--checks", "all"])
+                // See schemathesis.toml: single-record operations are pinned to seeded records.
+                .args(["--exclude-checks", "ensure_resource_availability"])
                 .args(["--max-examples", "40", "--seed", "20261123", "--no-color"])
                 .output()
         }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::live::{alerts_of, live_node, nmea, wait_for};
 use crate::on_both_backends;
-use crate::support::{Backend, Client, id, position};
+use crate::support::{Backend, Client, Region, TestNode, id, position};
 
 const RED_REASON: &str = "informant says smuggling";
 
@@ -116,7 +116,151 @@ async fn a_watch_list_entry_is_in_force_for_the_next_report(backend: Backend) {
     assert_eq!(seen.len(), 10, "vessels reported right after their entry was acknowledged, hit: {seen:?}");
 }
 
+/// Rows hidden from the caller in front of a visible one.
+const HIDDEN_ROWS: usize = 50_500;
+
+/// Puts `count` advisories and `count` alerts owned by `org` and released to it alone straight
+/// into the projections and the visibility index (publishing them one by one through the API
+/// would take minutes in a debug build; the write path's indexing is covered by the other
+/// tests). Their ids sort before any id the node generates.
+async fn seed_hidden(node: &TestNode, org: &str, count: usize) {
+    let rel = r#"{"tlp":"AMBER+STRICT","scope":{"kind":"organization"}}"#;
+    let id = if node.pg.is_some() {
+        "'00000000-0000-7000-8000-' || lpad(i::text, 12, '0')"
+    } else {
+        "'00000000-0000-7000-8000-' || printf('%012d', i)"
+    };
+    let numbers = format!("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count})");
+    let statements = [
+        format!(
+            "{numbers} INSERT INTO advisories (id, owner_org, title, body, severity, releasability, published_at_us, \
+             revised_at_us, revision) SELECT {id}, '{org}', 'internal', '', 'low', '{rel}', 1, 1, 1 FROM n"
+        ),
+        format!(
+            "{numbers} INSERT INTO alerts (id, owner_org, kind, severity, status, mmsi, start_s, end_s, lat, lon, detail, \
+             evidence, occurrences, releasability, raised_at_us, updated_at_us) SELECT {id}, '{org}', 'ais_gap', 'low', \
+             'new', 563000001, 1, 1, 1.0, 103.0, 'internal', '[]', 1, '{rel}', 1, 1 FROM n"
+        ),
+        format!(
+            "{numbers} INSERT INTO record_audiences (list, audience, record_id) SELECT 'advisory', 'org:{org}', {id} FROM n"
+        ),
+        format!(
+            "{numbers} INSERT INTO record_audiences (list, audience, record_id) SELECT 'alert', 'org:{org}', {id} FROM n"
+        ),
+    ];
+    for statement in statements {
+        assert_eq!(node.execute_sql(&statement).await, count as u64, "{statement}");
+    }
+}
+
+/// Every id a listing yields, following `next` to the end; also the number of pages.
+async fn every_id(client: &Client, path: &str, limit: u32) -> (Vec<String>, usize) {
+    let (mut ids, mut pages, mut after) = (Vec::new(), 0, None::<String>);
+    loop {
+        let cursor = after.as_deref().map(|a| format!("&after={a}")).unwrap_or_default();
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let reply = client.get(&format!("{path}{separator}limit={limit}{cursor}")).await;
+        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
+        pages += 1;
+        ids.extend(reply.body["items"].as_array().into_iter().flatten().map(id));
+        match reply.body["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return (ids, pages),
+        }
+        assert!(pages < 10_000, "{path} never ends");
+    }
+}
+
+/// Lists stay complete at any volume: behind 50,500 advisories and 50,500 alerts of one
+/// organization that no one else may see, another organization's public advisory and a third's
+/// own alert are on that third's first page, and the owner still pages through all of its own.
+async fn lists_never_drop_visible_records_behind_hidden_ones(backend: Backend) {
+    let Some((node, r)) = live_node(backend, "").await else { return };
+    seed_hidden(&node, &id(&r.mpa), HIDDEN_ROWS).await;
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    let public = klang
+        .post(
+            "/api/v1/advisories",
+            &json!({"title": "public", "severity": "low",
+            "releasability": {"tlp": "CLEAR", "scope": {"kind": "all_partners"}}}),
+        )
+        .await;
+    assert_eq!(public.status, 201);
+    let public_id = id(&public.body);
+    let navy = Client::new(&node, Some(&r.navy_fr_admin));
+    let entry = navy
+        .post(
+            "/api/v1/watchlist",
+            &json!({"mmsi": 563000888, "reason": "ours",
+            "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    assert_eq!(entry.status, 201, "{:?}", entry.body);
+    post_nmea(&Client::new(&node, Some(&r.mpa_operator)), nmea(&[position(563_000_888, 1.3, 103.9, 9.0)])).await;
+    wait_for("navy's hit", async || {
+        !navy.get("/api/v1/alerts").await.body["items"].as_array().is_none_or(Vec::is_empty)
+    })
+    .await;
+
+    let (advisories, pages) = every_id(&navy, "/api/v1/advisories", 100).await;
+    assert_eq!((advisories, pages), (vec![public_id.clone()], 1));
+    let (alerts, pages) = every_id(&navy, "/api/v1/alerts", 100).await;
+    assert_eq!((alerts.len(), pages), (1, 1));
+    let events = navy.get("/api/v1/events?limit=500").await;
+    let payloads: Vec<&Value> = events.body["items"].as_array().into_iter().flatten().collect();
+    assert!(payloads.iter().any(|e| e["record_id"] == public_id.as_str()), "the public advisory's event is listed");
+    // The owner sees its own, all of them, page after page.
+    let mpa = Client::new(&node, Some(&r.mpa_officer));
+    let seeded = |ids: Vec<String>| ids.iter().filter(|i| i.starts_with("00000000-0000-7000-8000-")).count();
+    assert_eq!(seeded(every_id(&mpa, "/api/v1/advisories", 500).await.0), HIDDEN_ROWS);
+    assert_eq!(seeded(every_id(&mpa, "/api/v1/alerts?kind=ais_gap", 500).await.0), HIDDEN_ROWS);
+}
+
+/// `/events` tells a caller nothing about events it may not see: no positions, sequence
+/// numbers or hashes (which would count and fingerprint hidden neighbours), and a cursor naming
+/// a hidden event is refused like an unknown one. The node's administrators (the host
+/// organization's) read the whole chain.
+async fn the_event_log_reveals_no_hidden_neighbours(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let mpa = Client::new(&node, Some(&r.mpa_officer));
+    let hidden = mpa
+        .post(
+            "/api/v1/advisories",
+            &json!({"title": "internal", "severity": "low",
+            "releasability": {"tlp": "AMBER+STRICT", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    assert_eq!(hidden.status, 201);
+    let navy = Client::new(&node, Some(&r.navy_fr_admin));
+    let visible = navy.get("/api/v1/events?limit=500").await;
+    assert_eq!(visible.status, 200);
+    let items = visible.body["items"].as_array().cloned().unwrap_or_default();
+    assert!(!items.is_empty());
+    for event in &items {
+        for field in ["position", "seq", "prev_hash", "hash", "signature"] {
+            assert!(event.get(field).is_none(), "`{field}` shown to a non-administrator: {event}");
+        }
+    }
+    let one = navy.get(&format!("/api/v1/events/{}", id(&items[0]))).await;
+    assert!(one.status == 200 && one.body.get("hash").is_none(), "{:?}", one.body);
+    // The hidden advisory's event, as a cursor: refused exactly like an unknown id.
+    let admin = Client::new(&node, Some(&r.mpa_admin));
+    let full = admin.get("/api/v1/events?limit=500").await.body["items"].as_array().cloned().unwrap_or_default();
+    let hidden_event = full.iter().find(|e| e["record_id"] == hidden.body["id"]).map(id).unwrap_or_default();
+    let by_hidden = navy.get(&format!("/api/v1/events?after={hidden_event}")).await;
+    let by_unknown = navy.get(&format!("/api/v1/events?after={}", uuid::Uuid::now_v7())).await;
+    assert_eq!((by_hidden.status, &by_hidden.body), (404, &by_unknown.body));
+    // The host organization's administrator sees every event with its chain fields.
+    assert!(full.len() > items.len());
+    assert!(full.iter().all(|e| e["hash"].is_string() && e["seq"].is_u64() && e["position"].is_i64()));
+    let officer_view = mpa.get("/api/v1/events?limit=500").await.body["items"].as_array().cloned().unwrap_or_default();
+    assert!(officer_view.iter().all(|e| e.get("hash").is_none()), "only administrators see the chain");
+}
+
 on_both_backends!(
+    lists_never_drop_visible_records_behind_hidden_ones,
+    the_event_log_reveals_no_hidden_neighbours,
     watch_list_entries_of_two_owners_never_merge_or_silence_each_other,
     a_watch_list_entry_is_in_force_for_the_next_report,
 );
