@@ -124,7 +124,11 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let Some(token) = header.and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))) else {
+        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
+        let token = header
+            .and_then(|v| v.trim_start().split_once(' '))
+            .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token));
+        let Some(token) = token else {
             metrics::counter!("harborlink_auth_failures_total", "reason" => "missing").increment(1);
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required")
                 .at(FieldLocation::Header, "authorization"));

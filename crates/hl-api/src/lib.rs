@@ -150,7 +150,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// The node's metrics, for its administrators only: per-kind alert counts and per-route write
+/// counts describe every organization's activity, so they are not for other users, nor for
+/// anyone without a token (a Prometheus scrape sends an administrator's token as its bearer).
+async fn metrics_text(State(state): State<AppState>, extract::Caller(subject): extract::Caller) -> Response {
+    if let Err(err) = state.node.may_read_node_metrics(&subject).await {
+        return ApiError::from(err).into_response();
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 

@@ -153,6 +153,14 @@ impl Node {
         Ok(self.store.organizations().await?.into_iter().min_by_key(|o| o.registered_at_us).map(|o| o.id))
     }
 
+    /// Whether `subject` may read the node's metrics (its administrators, as for the full log:
+    /// the figures describe every hosted organization's activity).
+    pub async fn may_read_node_metrics(&self, subject: &Subject) -> Result<(), NodeError> {
+        let host = self.host_organization().await?.ok_or(NodeError::NotFound)?;
+        authorize(subject, Action::ReadFullLog { host })?;
+        Ok(())
+    }
+
     /// Whether `subject` may read the whole chain ([`Action::ReadFullLog`]).
     async fn reads_full_chain(&self, subject: &Subject) -> Result<bool, NodeError> {
         let host = self.host_organization().await?;

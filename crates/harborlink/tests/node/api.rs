@@ -250,8 +250,7 @@ async fn operations_endpoints_and_openapi(backend: Backend) {
         operator.post("/api/v1/advisories", &advisory("m", "GREEN", json!({"kind": "nation"}))).await.status,
         201
     );
-    let metrics =
-        reqwest::get(node.url("/metrics")).await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let metrics = crate::support::metrics(&node, &r.mpa_admin).await;
     for name in [
         "harborlink_http_requests_total",
         "harborlink_http_request_duration_seconds_bucket",

@@ -258,7 +258,35 @@ async fn the_event_log_reveals_no_hidden_neighbours(backend: Backend) {
     assert!(officer_view.iter().all(|e| e.get("hash").is_none()), "only administrators see the chain");
 }
 
+/// `/metrics` describes every organization's activity: the node's administrators only (401
+/// without a token, 403 for anyone else). The auth scheme is case-insensitive.
+async fn metrics_are_for_the_nodes_administrators_and_the_scheme_is_case_insensitive(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let http = reqwest::Client::new();
+    let status = async |token: Option<&str>, scheme: &str, path: &str| {
+        let mut request = http.get(node.url(path));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("{scheme} {token}"));
+        }
+        request.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    };
+    assert_eq!(status(None, "Bearer", "/metrics").await, 401);
+    assert_eq!(status(Some(&r.mpa_officer), "Bearer", "/metrics").await, 403);
+    assert_eq!(
+        status(Some(&r.navy_fr_admin), "Bearer", "/metrics").await,
+        403,
+        "a hosted organization's administrator"
+    );
+    assert_eq!(status(Some(&r.mpa_admin), "Bearer", "/metrics").await, 200);
+    for scheme in ["bearer", "BEARER", "BeArEr"] {
+        assert_eq!(status(Some(&r.mpa_viewer), scheme, "/api/v1/me").await, 200, "{scheme}");
+    }
+    assert_eq!(status(Some(&r.mpa_viewer), "Basic", "/api/v1/me").await, 401);
+}
+
 on_both_backends!(
+    metrics_are_for_the_nodes_administrators_and_the_scheme_is_case_insensitive,
     lists_never_drop_visible_records_behind_hidden_ones,
     the_event_log_reveals_no_hidden_neighbours,
     watch_list_entries_of_two_owners_never_merge_or_silence_each_other,

@@ -252,8 +252,7 @@ async fn feeds_build_tracks_and_raise_alerts_with_their_owners_releasability(bac
         (Some(2), Some(1)),
         "{udp_feed}"
     );
-    let metrics =
-        reqwest::get(node.url("/metrics")).await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let metrics = crate::support::metrics(&node, &region.mpa_admin).await;
     assert!(metrics.contains(r#"harborlink_feed_errors_total{feed="push",reason="too_long"} 1"#), "{metrics}");
     assert!(metrics.contains(r#"harborlink_feed_messages_total{feed="dgram"} 2"#));
 
@@ -481,8 +480,7 @@ async fn a_stalled_subscriber_never_slows_ingestion(backend: Backend) {
     operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", trigger.into_bytes()))).await;
     let events = reader.collect_until(Duration::from_secs(10), |e| e.iter().any(|x| x.0 == "alert")).await;
     assert!(events.iter().any(|e| e.0 == "alert" && e.1["mmsi"] == 100_000_009), "{events:?}");
-    let metrics =
-        reqwest::get(node.url("/metrics")).await.unwrap_or_else(|e| panic!("{e}")).text().await.unwrap_or_default();
+    let metrics = crate::support::metrics(&node, &region.mpa_admin).await;
     let dropped = metrics
         .lines()
         .find(|l| l.starts_with("harborlink_stream_updates_dropped_total"))

@@ -360,3 +360,15 @@ pub fn skip(why: &str) {
     let test = std::thread::current().name().unwrap_or("a test").to_owned();
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why} (under CI=true this fails instead)");
 }
+
+/// The node's `/metrics` text, read as the host organization's administrator (`token`).
+pub async fn metrics(node: &TestNode, token: &str) -> String {
+    let reply = reqwest::Client::new()
+        .get(node.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reply.status(), 200, "metrics as the node's administrator");
+    reply.text().await.unwrap_or_default()
+}
