@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 /// Hash maps on the per-report path: foldhash (randomly seeded, so MMSIs from a feed cannot be
 /// chosen to collide) is several times faster than the default SipHash on integer keys.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 use hl_geo::{Land, Position, Zone};
 
@@ -207,7 +208,7 @@ pub struct Picture {
     /// (MMSI, position of the entry in `watchlist`) of hits already reported: each entry that
     /// names a vessel reports it once, whoever else watches it. Kept here rather than per vessel
     /// because hits are rare and vessel states are many.
-    watch_reported: FastMap<(u32, usize), ()>,
+    watch_reported: FastSet<(u32, usize)>,
     /// Vessel states, densely packed (a hash table of full states would hold up to twice their
     /// size in growth headroom); `index` maps an MMSI to its slot.
     states: Vec<Vessel>,
@@ -251,7 +252,7 @@ impl Picture {
             zones,
             land: None,
             watchlist,
-            watch_reported: FastMap::default(),
+            watch_reported: FastSet::default(),
             states: Vec::new(),
             index: FastMap::default(),
             slow_cells: FastMap::default(),
@@ -301,14 +302,15 @@ impl Picture {
     /// id) stay reported by it; a new entry reports every vessel it names.
     pub fn set_watchlist(&mut self, watchlist: Watchlist) {
         let old = std::mem::replace(&mut self.watchlist, watchlist);
-        let reported = std::mem::take(&mut self.watch_reported);
-        for (mmsi, position) in reported.into_keys() {
-            let kept =
-                old.entries().get(position).and_then(|e| e.id.as_deref()).and_then(|id| self.watchlist.position_of(id));
-            if let Some(position) = kept {
-                self.watch_reported.insert((mmsi, position), ());
-            }
-        }
+        let new_positions: HashMap<&str, usize> =
+            self.watchlist.entries().iter().enumerate().filter_map(|(i, e)| Some((e.id.as_deref()?, i))).collect();
+        self.watch_reported = std::mem::take(&mut self.watch_reported)
+            .into_iter()
+            .filter_map(|(mmsi, position)| {
+                let id = old.entries().get(position)?.id.as_deref()?;
+                Some((mmsi, *new_positions.get(id)?))
+            })
+            .collect();
     }
 
     /// Reports vessels silent past their gap threshold at `now` without waiting for their next
@@ -444,7 +446,7 @@ impl Picture {
         zones::step(&mut vessel.inside, &self.zones, (vessel.ship_type, vessel.length_m), report, &mut alerts);
         // Watch list, on the MMSI: every entry naming the vessel, once each.
         for (position, entry) in self.watchlist.matching_mmsi(report.mmsi) {
-            if self.watch_reported.insert((report.mmsi, position), ()).is_none() {
+            if self.watch_reported.insert((report.mmsi, position)) {
                 alerts.push(identity::watchlist_hit(report.mmsi, report.time, &report.position, entry, "MMSI"));
             }
         }

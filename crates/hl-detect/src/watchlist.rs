@@ -152,11 +152,6 @@ impl Watchlist {
         self.entries.is_empty()
     }
 
-    /// The position of the entry with record id `id`, if any.
-    pub fn position_of(&self, id: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.id.as_deref() == Some(id))
-    }
-
     /// The entries naming this MMSI, by position in the list: the check made on every position
     /// report, so it allocates nothing.
     pub fn matching_mmsi(&self, mmsi: u32) -> impl Iterator<Item = (usize, &WatchlistEntry)> {
@@ -237,6 +232,5 @@ mod tests {
         let ids: Vec<_> = hits.iter().map(|(_, e, on)| (e.id.as_deref(), *on)).collect();
         assert_eq!(ids, [(Some("a"), "MMSI"), (Some("b"), "MMSI")], "b matched twice but counts once");
         assert_eq!(list.matching_mmsi(5).count(), 2);
-        assert_eq!(list.position_of("c"), Some(2));
     }
 }

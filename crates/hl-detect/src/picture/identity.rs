@@ -186,7 +186,7 @@ impl Picture {
         let call = vessel.callsign.accepted.as_deref().or(report.callsign.as_deref());
         let imo = vessel.imo.accepted.or(report.imo);
         for (position, entry, on) in self.watchlist.matches(report.mmsi, imo, name, call) {
-            if self.watch_reported.insert((report.mmsi, position), ()).is_none() {
+            if self.watch_reported.insert((report.mmsi, position)) {
                 alerts.push(watchlist_hit(report.mmsi, report.time, &at, entry, on));
             }
         }

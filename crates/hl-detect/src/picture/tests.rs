@@ -2,6 +2,7 @@ use hl_geo::{NAUTICAL_MILE_M, Position, Zone};
 
 use super::*;
 use crate::imo_valid;
+use crate::watchlist::WatchlistEntry;
 
 const SHIP: u32 = 563_808_000;
 const T0: i64 = 1_763_900_000;
@@ -346,4 +347,24 @@ fn replacing_zones_keeps_vessels_inside_the_zones_that_remain() {
     let next = p.observe_position(&report(SHIP, T0 + 10, at(1.21, 103.8101), 1.0));
     let zones: Vec<_> = next.iter().map(|a| (a.kind, a.zone.clone().unwrap_or_default())).collect();
     assert_eq!(zones, [(AlertKind::ZoneEntry, String::from("added"))], "no second entry into `keep`");
+}
+
+#[test]
+fn an_entry_added_after_a_hit_reports_the_vessel_too_and_kept_entries_stay_quiet() {
+    let entry = |id: &str, reason: &str| WatchlistEntry {
+        id: Some(id.into()),
+        mmsi: Some(SHIP),
+        imo: None,
+        name: None,
+        callsign: None,
+        reason: reason.into(),
+    };
+    let mut p = Picture::new(DetectorConfig::default(), vec![], Watchlist::from_entries([entry("a", "port A")]));
+    let first = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 20, 10, 5.0);
+    assert_eq!(first.iter().filter_map(|a| a.watch_entry.as_deref()).collect::<Vec<_>>(), ["a"]);
+    // Another organization lists the same vessel; the list is replaced (new positions).
+    p.set_watchlist(Watchlist::from_entries([entry("b", "port B"), entry("a", "port A")]));
+    let next = steam(&mut p, SHIP, at(1.0, 104.01), T0 + 30, T0 + 50, 10, 5.0);
+    let hits: Vec<_> = next.iter().filter_map(|a| a.watch_entry.as_deref()).collect();
+    assert_eq!(hits, ["b"], "b hits once; a already reported this vessel");
 }
