@@ -45,6 +45,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("harborlink listening on http://{address}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
     tracing::info!("shutting down");
+    if !live.flush(SHUTDOWN_FLUSH_WAIT).await {
+        tracing::error!("alert repeats could not all be written before shutdown");
+    }
     match live.save().await {
         Ok(saved) => tracing::info!(vessels = saved, "picture saved"),
         Err(err) => tracing::error!(error = %err, "cannot save the picture"),
@@ -63,6 +66,7 @@ fn describe_metrics() {
         ("harborlink_auth_failures_total", "Requests refused for missing or invalid credentials."),
         ("harborlink_alerts_merged_total", "Detections merged into an open alert (cool-down)."),
         ("harborlink_alerts_unowned_total", "Detections not recorded: no organization on the node to own them."),
+        ("harborlink_alert_write_retries_total", "Failed writes of alerts or repeats, each retried until recorded."),
         ("harborlink_stream_updates_dropped_total", "Vessel updates dropped for slow stream consumers."),
     ];
     for (name, help) in counters {
@@ -76,6 +80,9 @@ fn describe_metrics() {
         "HTTP request latency by method and route."
     );
 }
+
+/// How long shutdown waits for the alert recorder to write what it holds.
+const SHUTDOWN_FLUSH_WAIT: Duration = Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();

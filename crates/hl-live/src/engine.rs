@@ -72,6 +72,8 @@ pub const UNOWNED_ALERTS_MAX: usize = 10_000;
 pub enum Outgoing {
     Raise(Owning, AlertDraft),
     Repeat(AlertRepeat),
+    /// Write every coalesced repeat now (shutdown), then answer.
+    Flush(oneshot::Sender<()>),
 }
 
 /// A feed's totals.

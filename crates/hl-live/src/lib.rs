@@ -111,6 +111,8 @@ pub struct Live {
     http_feed: usize,
     alerts: broadcast::Sender<RecordId>,
     vessels: broadcast::Sender<Arc<VesselState>>,
+    /// The recorder's queue, for [`Live::flush`].
+    recorder: mpsc::Sender<engine::Outgoing>,
 }
 
 use engine::Work;
@@ -159,6 +161,7 @@ impl Live {
         let (alerts_out, alerts_rx) = mpsc::channel(ALERT_QUEUE_MAX);
         let (alerts, _) = broadcast::channel(STREAM_ALERTS_BUFFER);
         let (vessels, _) = broadcast::channel(STREAM_VESSELS_BUFFER);
+        let recorder = alerts_out.clone();
         let outputs = engine::Outputs {
             alerts: alerts_out,
             vessels: vessels.clone(),
@@ -172,7 +175,7 @@ impl Live {
             .spawn(move || engine::run(engine_state, work_rx, outputs, runtime))
             .map_err(|e| LiveError::Config(format!("cannot start the engine thread: {e}")))?;
         tokio::spawn(record(node.clone(), alerts_rx, alerts.clone()));
-        let live = Self { node, state, work, feeds: Arc::new(feeds), http_feed, alerts, vessels };
+        let live = Self { node, state, work, feeds: Arc::new(feeds), http_feed, alerts, vessels, recorder };
         // Subscribed before the first load, so a change committed meanwhile is reloaded.
         let changes = live.node.picture_inputs();
         live.reload_inputs().await?;
@@ -299,6 +302,14 @@ impl Live {
         Ok(dirty.len())
     }
 
+    /// Writes the alert repeats still being coalesced (at shutdown: they would be lost), waiting
+    /// at most `within`. New alerts are never held: they are written as soon as raised.
+    pub async fn flush(&self, within: Duration) -> bool {
+        let (done, flushed) = oneshot::channel();
+        let asked = async { self.recorder.send(engine::Outgoing::Flush(done)).await.is_ok() && flushed.await.is_ok() };
+        tokio::time::timeout(within, asked).await.unwrap_or(false)
+    }
+
     /// Feeds lines posted over HTTP; answers once they are processed.
     pub async fn submit_lines(&self, body: &[u8]) -> Result<BatchReport, NodeError> {
         let batch = feeds::LineCutter::new(self.http_feed, hl_track::TimeSource::Live).whole(body);
@@ -417,9 +428,20 @@ async fn restore_gate(
     Ok(())
 }
 
+/// First wait before retrying a failed alert write; doubled up to [`RETRY_WAIT_MAX`].
+const RETRY_WAIT_MIN: Duration = Duration::from_millis(100);
+/// Longest wait between two tries of a failed alert write.
+const RETRY_WAIT_MAX: Duration = Duration::from_secs(5);
+
 /// Writes alerts to the log and, once committed, puts them on the stream. Repeats of open
 /// alerts are coalesced for [`REPEAT_FLUSH`] (the latest of each wins), so a vessel repeating a
 /// detection every few seconds costs one event per interval, not one per report.
+///
+/// An alert that was raised is recorded: a failed write of new alerts is retried (with a
+/// growing wait) until the store takes it, and meanwhile nothing else is read from the bounded
+/// queue, so the engine waits and the feeds slow down (TCP) or drop and count (UDP); failed
+/// repeats go back to be written with the next flush. [`Live::flush`] writes the coalesced
+/// repeats at shutdown.
 async fn record(node: Node, mut incoming: mpsc::Receiver<engine::Outgoing>, stream: broadcast::Sender<RecordId>) {
     let mut repeats: HashMap<RecordId, hl_node::AlertRepeat> = HashMap::new();
     let mut last_flush = tokio::time::Instant::now();
@@ -430,34 +452,64 @@ async fn record(node: Node, mut incoming: mpsc::Receiver<engine::Outgoing>, stre
             break;
         }
         let mut raises = Vec::new();
+        let mut flush_now = Vec::new();
         for item in received.drain(..) {
             match item {
                 engine::Outgoing::Raise(owning, draft) => raises.push((owning, draft)),
                 engine::Outgoing::Repeat(repeat) => {
                     repeats.insert(repeat.alert, repeat);
                 }
+                engine::Outgoing::Flush(done) => flush_now.push(done),
             }
         }
         if !raises.is_empty() {
-            let batch = raises.into_iter().map(|((org, rel), draft)| (org, rel, draft)).collect();
-            match node.record_alerts(batch).await {
-                Ok(ids) => {
-                    for id in ids {
-                        let _ = stream.send(id);
-                    }
-                }
-                Err(err) => tracing::error!(error = %err, "cannot record alerts"),
+            let batch: Vec<_> = raises.into_iter().map(|((org, rel), draft)| (org, rel, draft)).collect();
+            for id in record_until_written(&node, batch).await {
+                let _ = stream.send(id);
             }
         }
-        if !repeats.is_empty() && last_flush.elapsed() >= REPEAT_FLUSH {
+        if !repeats.is_empty() && (last_flush.elapsed() >= REPEAT_FLUSH || !flush_now.is_empty()) {
             last_flush = tokio::time::Instant::now();
-            let batch: Vec<_> = repeats.drain().map(|(_, r)| r).collect();
-            if let Err(err) = node.record_alert_repeats(batch).await {
-                tracing::error!(error = %err, "cannot record alert repeats");
+            write_repeats(&node, &mut repeats).await;
+        }
+        for done in flush_now {
+            let _ = done.send(());
+        }
+    }
+    write_repeats(&node, &mut repeats).await;
+}
+
+/// Records new alerts, retrying until the store takes them.
+async fn record_until_written(
+    node: &Node,
+    batch: Vec<(hl_types::OrgId, Releasability, hl_node::AlertDraft)>,
+) -> Vec<RecordId> {
+    let mut wait = RETRY_WAIT_MIN;
+    loop {
+        match node.record_alerts(batch.clone()).await {
+            Ok(ids) => return ids,
+            Err(err) => {
+                metrics::counter!("harborlink_alert_write_retries_total").increment(1);
+                tracing::error!(error = %err, alerts = batch.len(), retry_ms = wait.as_millis() as u64, "cannot record alerts; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RETRY_WAIT_MAX);
             }
         }
     }
-    if !repeats.is_empty() {
-        let _ = node.record_alert_repeats(repeats.into_values().collect()).await;
+}
+
+/// Writes the coalesced repeats; on failure they stay queued (a newer repeat of the same
+/// alert, if one arrived meanwhile, wins) for the next flush.
+async fn write_repeats(node: &Node, repeats: &mut HashMap<RecordId, hl_node::AlertRepeat>) {
+    if repeats.is_empty() {
+        return;
+    }
+    let batch: Vec<_> = repeats.drain().map(|(_, r)| r).collect();
+    if let Err(err) = node.record_alert_repeats(batch.clone()).await {
+        metrics::counter!("harborlink_alert_write_retries_total").increment(1);
+        tracing::error!(error = %err, repeats = batch.len(), "cannot record alert repeats; kept for the next flush");
+        for repeat in batch {
+            repeats.entry(repeat.alert).or_insert(repeat);
+        }
     }
 }

@@ -285,7 +285,80 @@ async fn metrics_are_for_the_nodes_administrators_and_the_scheme_is_case_insensi
     assert_eq!(status(Some(&r.mpa_viewer), "Basic", "/api/v1/me").await, 401);
 }
 
+/// Makes every insert into the alerts projection fail (so every alert append fails), or undoes it.
+async fn alert_writes_fail(node: &TestNode, fail: bool) {
+    let statements: &[&str] = match (node.pg.is_some(), fail) {
+        (false, true) => {
+            &["CREATE TRIGGER hl_test_fail BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'injected failure'); END"]
+        }
+        (false, false) => &["DROP TRIGGER hl_test_fail"],
+        (true, true) => &[
+            "CREATE FUNCTION hl_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$",
+            "CREATE TRIGGER hl_test_fail BEFORE INSERT ON alerts FOR EACH ROW EXECUTE FUNCTION hl_test_fail()",
+        ],
+        (true, false) => &["DROP TRIGGER hl_test_fail ON alerts"],
+    };
+    for statement in statements {
+        node.execute_sql(statement).await;
+    }
+}
+
+/// An alert raised while the database refuses it is not lost: it is retried (and counted)
+/// until the database recovers, then recorded.
+async fn an_alert_raised_while_the_database_fails_is_recorded_once_it_recovers(backend: Backend) {
+    let Some((node, r)) = live_node(backend, "").await else { return };
+    let operator = Client::new(&node, Some(&r.mpa_operator));
+    alert_writes_fail(&node, true).await;
+    post_nmea(&operator, nmea(&[position(100_000_007, 1.25, 103.9, 8.0)])).await;
+    let retried = async || {
+        crate::support::metrics(&node, &r.mpa_admin)
+            .await
+            .lines()
+            .find_map(|l| l.strip_prefix("harborlink_alert_write_retries_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    wait_for("a failed, retried alert write", async || retried().await >= 2.0).await;
+    let invalid = async || alerts_of(&operator.get("/api/v1/alerts").await.body, "invalid_mmsi");
+    assert!(invalid().await.is_empty(), "nothing can be recorded while the database fails");
+    alert_writes_fail(&node, false).await;
+    wait_for("the alert, recorded after the recovery", async || invalid().await.len() == 1).await;
+    assert_eq!(invalid().await[0]["mmsi"], 100_000_007);
+}
+
+/// Repeats held for coalescing are written at shutdown, not lost.
+async fn a_graceful_shutdown_writes_the_coalesced_repeats(backend: Backend) {
+    let Some((mut node, r)) = live_node(backend, "").await else { return };
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let entry = officer
+        .post(
+            "/api/v1/watchlist",
+            &json!({"mmsi": 563000999, "reason": "repeat me",
+            "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    assert_eq!(entry.status, 201);
+    let report = |lat: f64| nmea(&[position(563_000_999, lat, 103.9, 9.0)]);
+    post_nmea(&Client::new(&node, Some(&r.mpa_operator)), report(1.30)).await;
+    let hit =
+        async |client: &Client| alerts_of(&client.get("/api/v1/alerts?kind=watchlist_hit").await.body, "watchlist_hit");
+    wait_for("the hit", async || hit(&officer).await.len() == 1).await;
+    // After a restart the hit fires again and merges as a repeat, which the recorder holds for
+    // a few seconds; the node is stopped at once.
+    node.terminate();
+    node.serve();
+    post_nmea(&Client::new(&node, Some(&r.mpa_operator)), report(1.31)).await;
+    node.terminate();
+    node.serve();
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let hits = hit(&officer).await;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["occurrences"], 2, "the repeat held at shutdown was written: {}", hits[0]);
+}
+
 on_both_backends!(
+    an_alert_raised_while_the_database_fails_is_recorded_once_it_recovers,
+    a_graceful_shutdown_writes_the_coalesced_repeats,
     metrics_are_for_the_nodes_administrators_and_the_scheme_is_case_insensitive,
     lists_never_drop_visible_records_behind_hidden_ones,
     the_event_log_reveals_no_hidden_neighbours,
