@@ -116,6 +116,14 @@ where
     })
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme is case-insensitive (RFC 9110
+/// §11.1): `Bearer`, `bearer`, `BEARER`.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())?;
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
 /// The authenticated caller, from `Authorization: Bearer <token>`.
 pub struct Caller(pub Subject);
 
@@ -123,17 +131,12 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        // The scheme is case-insensitive (RFC 9110 §11.1): `Bearer`, `bearer`, `BEARER`.
-        let token = header
-            .and_then(|v| v.trim_start().split_once(' '))
-            .and_then(|(scheme, token)| scheme.eq_ignore_ascii_case("bearer").then_some(token));
-        let Some(token) = token else {
+        let Some(token) = bearer_token(&parts.headers) else {
             metrics::counter!("harborlink_auth_failures_total", "reason" => "missing").increment(1);
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a bearer token is required")
                 .at(FieldLocation::Header, "authorization"));
         };
-        match state.node.authenticate(token.trim()).await {
+        match state.node.authenticate(token).await {
             Ok(subject) => Ok(Caller(subject)),
             Err(err) => {
                 metrics::counter!("harborlink_auth_failures_total", "reason" => "rejected").increment(1);

@@ -770,10 +770,16 @@ pub struct StreamQuery {
 
 /// Alerts fetched per catch-up round.
 const CATCH_UP_PAGE: u32 = 500;
+/// How often an open stream checks its token again: a revoked token, a removed user or a role
+/// that may no longer view the picture ends the stream within this long.
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 struct StreamState {
     state: AppState,
     subject: Subject,
+    /// The bearer token the stream was opened with, re-authenticated every [`STREAM_RECHECK`].
+    credential: String,
+    checked: tokio::time::Instant,
     alerts: Option<tokio::sync::broadcast::Receiver<RecordId>>,
     vessels: Option<tokio::sync::broadcast::Receiver<Arc<VesselState>>>,
     area: Option<Area>,
@@ -805,8 +811,30 @@ impl StreamState {
         }
     }
 
+    /// Whether the stream's token still entitles it to the picture (checked again once every
+    /// [`STREAM_RECHECK`]); the subject is refreshed, so a narrowed membership applies at once.
+    async fn still_entitled(&mut self) -> bool {
+        if self.checked.elapsed() < STREAM_RECHECK {
+            return true;
+        }
+        self.checked = tokio::time::Instant::now();
+        match self.state.node.authenticate(&self.credential).await {
+            Ok(subject) if authorize(&subject, Action::ViewPicture).is_ok() => {
+                self.subject = subject;
+                true
+            }
+            _ => {
+                metrics::counter!("harborlink_stream_ended_unauthorized_total").increment(1);
+                false
+            }
+        }
+    }
+
     async fn next_event(&mut self) -> Option<SseEvent> {
         loop {
+            if !self.still_entitled().await {
+                return None;
+            }
             if let Some(event) = self.queued.pop_front() {
                 return Some(event);
             }
@@ -817,6 +845,8 @@ impl StreamState {
             // Alerts first: a busy vessel stream must not delay them.
             tokio::select! {
                 biased;
+                // Wakes an idle stream for its re-check (first, so busy streams get it too).
+                () = tokio::time::sleep_until(self.checked + STREAM_RECHECK) => {}
                 alert = recv_or_pending(&mut self.alerts) => match alert {
                     Ok(id) => {
                         if self.cursor.is_some_and(|c| id <= c) {
@@ -876,10 +906,13 @@ async fn stream(
     let area = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let last_event =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());
+    let credential = crate::extract::bearer_token(&headers).unwrap_or_default().to_owned();
     let (alerts, vessels) = state.live.subscribe();
     let streaming = StreamState {
         state,
         subject,
+        credential,
+        checked: tokio::time::Instant::now(),
         alerts: q.alerts.unwrap_or(true).then_some(alerts),
         vessels: q.vessels.unwrap_or(true).then_some(vessels),
         area,

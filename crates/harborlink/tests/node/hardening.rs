@@ -356,7 +356,30 @@ async fn a_graceful_shutdown_writes_the_coalesced_repeats(backend: Backend) {
     assert_eq!(hits[0]["occurrences"], 2, "the repeat held at shutdown was written: {}", hits[0]);
 }
 
+/// An open stream ends within a second of its token's revocation (by the CLI or the API): it
+/// delivers nothing after it.
+async fn an_open_stream_ends_when_its_token_is_revoked(backend: Backend) {
+    let Some((node, r)) = live_node(backend, "").await else { return };
+    let me = Client::new(&node, Some(&r.mpa_operator)).get("/api/v1/me").await;
+    let user = me.body["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let second = Client::new(&node, Some(&r.mpa_operator))
+        .post(&format!("/api/v1/users/{user}/tokens"), &json!({"label": "console"}))
+        .await;
+    assert_eq!(second.status, 201, "{:?}", second.body);
+    let secret = second.body["secret"].as_str().unwrap_or_default().to_owned();
+    let token_id = second.body["token"]["id"].as_str().unwrap_or_default().to_owned();
+    let mut stream = crate::live::sse(&node, &secret, "").await;
+    assert!(!stream.ends_within(std::time::Duration::from_millis(1_500)).await, "an entitled stream stays open");
+    let out = node.cli(&["token", "revoke", &token_id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let revoked_at = std::time::Instant::now();
+    assert!(stream.ends_within(std::time::Duration::from_secs(3)).await, "the stream outlived its token");
+    assert!(revoked_at.elapsed() < std::time::Duration::from_millis(1_500), "{:?}", revoked_at.elapsed());
+    assert_eq!(Client::new(&node, Some(&secret)).get("/api/v1/me").await.status, 401);
+}
+
 on_both_backends!(
+    an_open_stream_ends_when_its_token_is_revoked,
     an_alert_raised_while_the_database_fails_is_recorded_once_it_recovers,
     a_graceful_shutdown_writes_the_coalesced_repeats,
     metrics_are_for_the_nodes_administrators_and_the_scheme_is_case_insensitive,

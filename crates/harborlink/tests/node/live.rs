@@ -329,7 +329,7 @@ pub struct SseReader {
     buffer: String,
 }
 
-pub async fn sse(node: &TestNode, token: &str, query: &str) -> SseReader {
+pub(crate) async fn sse(node: &TestNode, token: &str, query: &str) -> SseReader {
     let response = reqwest::Client::new()
         .get(node.url(&format!("/api/v1/stream{query}")))
         .bearer_auth(token)
@@ -342,6 +342,18 @@ pub async fn sse(node: &TestNode, token: &str, query: &str) -> SseReader {
 }
 
 impl SseReader {
+    /// Whether the server ends the stream within `limit` (events before the end are skipped).
+    pub async fn ends_within(&mut self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(Some(_))) => {}
+                Ok(Ok(None) | Err(_)) => return true,
+            }
+        }
+    }
+
     /// Reads events (name, data) until `done` holds or `limit` passes.
     pub async fn collect_until(
         &mut self,
