@@ -2,16 +2,17 @@
 //! to the engine. None ever stops on bad input: overlong lines and garbage are counted and
 //! skipped; a lost connection is retried with backoff.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hl_track::TimeSource;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{Batch, Work};
 use crate::now_s;
@@ -24,8 +25,12 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// Reconnection backoff of a TCP client: from the first delay, doubling up to the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// Connections a TCP listener feed serves at once; more wait in the accept queue.
+/// Connections a TCP listener feed serves at once; a new one beyond it evicts the connection
+/// that has been silent longest (a real receiver is never kept out by idle sockets).
 pub const LISTENER_CONNECTIONS_MAX: usize = 64;
+/// How long a listener feed's connection may send nothing before it is closed, by default. A
+/// working AIS receiver sends several lines a second.
+pub const LISTENER_IDLE_TIMEOUT_SECS: u64 = 120;
 /// Largest UDP datagram read.
 const DATAGRAM_BYTES_MAX: usize = 65_535;
 
@@ -45,8 +50,13 @@ pub enum Pace {
 pub enum FeedSource {
     /// Connect to a receiver or aggregator and read; reconnect with backoff.
     TcpClient { address: String },
-    /// Accept connections from receivers that push.
-    TcpListener { listen: SocketAddr },
+    /// Accept connections from receivers that push. A connection silent for
+    /// `idle_timeout_secs` (default [`LISTENER_IDLE_TIMEOUT_SECS`]) is closed.
+    TcpListener {
+        listen: SocketAddr,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        idle_timeout_secs: Option<u64>,
+    },
     /// Receive datagrams, each one or more lines.
     Udp { listen: SocketAddr },
     /// Replay a recorded file once.
@@ -190,7 +200,10 @@ pub(crate) async fn run(feed: usize, config: FeedConfig, status: Arc<FeedStatus>
     let name = config.name.clone();
     let result = match config.source {
         FeedSource::TcpClient { address } => tcp_client(feed, &name, &address, source, &status, &work).await,
-        FeedSource::TcpListener { listen } => tcp_listener(feed, &name, listen, source, status, work).await,
+        FeedSource::TcpListener { listen, idle_timeout_secs } => {
+            let idle = Duration::from_secs(idle_timeout_secs.unwrap_or(LISTENER_IDLE_TIMEOUT_SECS).max(1));
+            tcp_listener(feed, &name, listen, idle, source, status, work).await
+        }
         FeedSource::Udp { listen } => udp(feed, &name, listen, source, &status, &work).await,
         FeedSource::File { path, pace } => file(feed, &name, &path, pace, &status, &work).await,
         FeedSource::Http => Ok(()),
@@ -200,19 +213,44 @@ pub(crate) async fn run(feed: usize, config: FeedConfig, status: Arc<FeedStatus>
     }
 }
 
-/// Reads a stream to its end, sending batches. Returns false when the engine is gone.
+/// A listener connection's silence limit and when it last sent something.
+struct Idle<'a> {
+    feed_name: &'a str,
+    limit: Duration,
+    /// Milliseconds after `base` of the last read.
+    last_ms: &'a AtomicU64,
+    base: tokio::time::Instant,
+}
+
+/// Reads a stream to its end (or, with `idle`, until it is silent too long), sending batches.
+/// Returns false when the engine is gone.
 async fn pump<R: tokio::io::AsyncRead + Unpin>(
     reader: &mut R,
     cutter: &mut LineCutter,
     status: &FeedStatus,
     work: &mpsc::Sender<Work>,
+    idle: Option<Idle<'_>>,
 ) -> bool {
     let mut buf = vec![0u8; READ_CHUNK_BYTES];
     loop {
-        let n = match reader.read(&mut buf).await {
+        let read = match &idle {
+            Some(idle) => match tokio::time::timeout(idle.limit, reader.read(&mut buf)).await {
+                Ok(read) => read,
+                Err(_) => {
+                    metrics::counter!("harborlink_feed_connections_idle_closed_total", "feed" => idle.feed_name.to_owned())
+                        .increment(1);
+                    break;
+                }
+            },
+            None => reader.read(&mut buf).await,
+        };
+        let n = match read {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        if let Some(idle) = &idle {
+            idle.last_ms.store(u64::try_from(idle.base.elapsed().as_millis()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        }
         status.bytes.fetch_add(n as u64, Ordering::Relaxed);
         if let Some(batch) = cutter.push(&buf[..n])
             && work.send(Work::Lines(batch)).await.is_err()
@@ -243,7 +281,7 @@ async fn tcp_client(
                 status.connections.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(feed = %name, %address, "feed connected");
                 let mut cutter = LineCutter::new(feed, source);
-                let alive = pump(&mut stream, &mut cutter, status, work).await;
+                let alive = pump(&mut stream, &mut cutter, status, work, None).await;
                 status.connected.store(false, Ordering::Relaxed);
                 if !alive {
                     return Ok(());
@@ -267,6 +305,7 @@ async fn tcp_listener(
     feed: usize,
     name: &str,
     listen: SocketAddr,
+    idle_limit: Duration,
     source: TimeSource,
     status: Arc<FeedStatus>,
     work: mpsc::Sender<Work>,
@@ -277,9 +316,11 @@ async fn tcp_listener(
         *slot = Some(bound);
     }
     tracing::info!(feed = %name, address = %bound, "feed listening (tcp)");
-    let permits = Arc::new(tokio::sync::Semaphore::new(LISTENER_CONNECTIONS_MAX));
+    // Open connections: when each last sent something, and how to close it.
+    let open: Arc<Mutex<HashMap<u64, (Arc<AtomicU64>, oneshot::Sender<()>)>>> = Arc::default();
+    let base = tokio::time::Instant::now();
+    let mut next_id = 0u64;
     loop {
-        let Ok(permit) = permits.clone().acquire_owned().await else { return Ok(()) };
         let (mut stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
@@ -291,14 +332,36 @@ async fn tcp_listener(
         if work.is_closed() {
             return Ok(());
         }
+        let last_ms = Arc::new(AtomicU64::new(u64::try_from(base.elapsed().as_millis()).unwrap_or(u64::MAX)));
+        let (close, closed) = oneshot::channel();
+        let id = next_id;
+        next_id += 1;
+        if let Ok(mut open) = open.lock() {
+            if open.len() >= LISTENER_CONNECTIONS_MAX {
+                let quietest = open.iter().min_by_key(|(_, (last, _))| last.load(Ordering::Relaxed)).map(|(id, _)| *id);
+                if let Some((_, evict)) = quietest.and_then(|victim| open.remove(&victim)) {
+                    let _ = evict.send(());
+                    metrics::counter!("harborlink_feed_connections_evicted_total", "feed" => name.to_owned())
+                        .increment(1);
+                }
+            }
+            open.insert(id, (last_ms.clone(), close));
+        }
         status.connections.fetch_add(1, Ordering::Relaxed);
-        let (status, work, name) = (status.clone(), work.clone(), name.to_owned());
+        let (status, work, open) = (status.clone(), work.clone(), open.clone());
+        let name = name.to_owned();
         tokio::spawn(async move {
             tracing::debug!(feed = %name, %peer, "receiver connected");
             // Each connection cuts its own lines: one receiver's half line never joins another's.
             let mut cutter = LineCutter::new(feed, source);
-            pump(&mut stream, &mut cutter, &status, &work).await;
-            drop(permit);
+            let idle = Idle { feed_name: &name, limit: idle_limit, last_ms: &last_ms, base };
+            tokio::select! {
+                _ = pump(&mut stream, &mut cutter, &status, &work, Some(idle)) => {}
+                _ = closed => tracing::debug!(feed = %name, %peer, "quietest connection evicted for a new one"),
+            }
+            if let Ok(mut open) = open.lock() {
+                open.remove(&id);
+            }
         });
     }
 }
@@ -351,7 +414,7 @@ async fn file(
     let mut cutter = LineCutter::new(feed, TimeSource::Recorded);
     match pace {
         Pace::Fast => {
-            pump(&mut reader, &mut cutter, status, work).await;
+            pump(&mut reader, &mut cutter, status, work, None).await;
         }
         Pace::Recorded { speed } => {
             let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
