@@ -43,7 +43,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(node_id = %node.origin(), %address, "serving");
     // Tests and scripts read the bound address (port 0 picks one) from this line on stdout.
     println!("harborlink listening on http://{address}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("server failed")?;
+    let limits = hl_api::server::ServeLimits {
+        connections_max: settings.connections_max.max(1),
+        header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
+        idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(1)),
+        ..hl_api::server::ServeLimits::default()
+    };
+    hl_api::server::serve(listener, app, limits, shutdown_signal()).await.context("server failed")?;
     tracing::info!("shutting down");
     if !live.flush(SHUTDOWN_FLUSH_WAIT).await {
         tracing::error!("alert repeats could not all be written before shutdown");

@@ -24,6 +24,12 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Longest a request may take.
     pub request_timeout_secs: u64,
+    /// Connections the API port keeps open at once; more are answered 503 and closed.
+    pub connections_max: usize,
+    /// Time a client has to send a request's header.
+    pub header_read_timeout_secs: u64,
+    /// Time a connection may send and receive nothing before it is closed.
+    pub idle_timeout_secs: u64,
     /// The live maritime picture.
     pub live: LiveSettings,
 }
@@ -109,6 +115,9 @@ impl Default for Settings {
             database: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            connections_max: hl_api::server::CONNECTIONS_MAX_DEFAULT,
+            header_read_timeout_secs: hl_api::server::HEADER_READ_TIMEOUT_DEFAULT.as_secs(),
+            idle_timeout_secs: hl_api::server::IDLE_TIMEOUT_DEFAULT.as_secs(),
             live: LiveSettings::default(),
         }
     }
@@ -123,7 +132,16 @@ pub struct Overrides {
     pub database: Option<String>,
 }
 
-const ENV_KEYS: &[&str] = &["node_id", "listen", "database", "body_limit_bytes", "request_timeout_secs"];
+const ENV_KEYS: &[&str] = &[
+    "node_id",
+    "listen",
+    "database",
+    "body_limit_bytes",
+    "request_timeout_secs",
+    "connections_max",
+    "header_read_timeout_secs",
+    "idle_timeout_secs",
+];
 
 /// Reads the layers in order of precedence.
 pub fn load(config_file: &Path, overrides: &Overrides) -> anyhow::Result<Settings> {
@@ -165,6 +183,14 @@ body_limit_bytes = 1048576
 
 # Longest a request may take before it is answered 408, in seconds.
 request_timeout_secs = 30
+
+# Connections the API port keeps open at once; beyond it a connection is answered 503 and
+# closed. A client has header_read_timeout_secs to send a request's header, and a connection
+# that sends and receives nothing for idle_timeout_secs is closed (event streams send a
+# keep-alive every 15 s).
+connections_max = 1024
+header_read_timeout_secs = 10
+idle_timeout_secs = 60
 
 # The live maritime picture.
 [live]

@@ -12,6 +12,7 @@ mod extract;
 mod live;
 mod problem;
 mod routes;
+pub mod server;
 
 use std::time::{Duration, Instant};
 
@@ -139,7 +140,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.node.store().ping().await {
+    match state.node.ping().await {
         Ok(()) => "ready".into_response(),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");

@@ -12,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use hl_node::{AlertAction, Subject, WatchlistDraft};
-use hl_policy::{Action, authorize};
 use hl_store::{ALERT_STATUSES, AlertFilter, AlertRecord, WatchlistRecord, ZoneRecord};
 use hl_track::{Area, Track, VesselState};
 use hl_types::{OrgId, RecordId, Releasability};
@@ -197,7 +196,7 @@ async fn list_vessels(
     Caller(subject): Caller,
     ApiQuery(q): ApiQuery<VesselQuery>,
 ) -> Result<Json<VesselList>, ApiError> {
-    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    state.node.may_view_picture(&subject)?;
     let limit = match q.limit {
         None => VESSELS_PAGE_DEFAULT,
         Some(n @ 1..=VESSELS_PAGE_MAX) => n,
@@ -245,7 +244,7 @@ fn mmsi_param(raw: &str) -> Result<u32, ApiError> {
 }
 
 fn vessel_track(state: &AppState, subject: &Subject, raw: &str) -> Result<Track, ApiError> {
-    authorize(subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    state.node.may_view_picture(subject)?;
     state.live.track(mmsi_param(raw)?).ok_or_else(ApiError::not_found)
 }
 
@@ -712,7 +711,7 @@ async fn list_feeds(
     State(state): State<AppState>,
     Caller(subject): Caller,
 ) -> Result<Json<Vec<hl_live::FeedView>>, ApiError> {
-    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    state.node.may_view_picture(&subject)?;
     Ok(Json(state.live.feeds()))
 }
 
@@ -742,7 +741,7 @@ async fn post_sentences(
     Caller(subject): Caller,
     body: Bytes,
 ) -> Result<Json<SentencesReport>, ApiError> {
-    authorize(&subject, Action::FeedPicture).map_err(hl_node::NodeError::from)?;
+    state.node.may_feed_picture(&subject)?;
     if body.is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "empty_body", "the body must hold NMEA lines")
             .at(FieldLocation::Body, ""));
@@ -819,7 +818,7 @@ impl StreamState {
         }
         self.checked = tokio::time::Instant::now();
         match self.state.node.authenticate(&self.credential).await {
-            Ok(subject) if authorize(&subject, Action::ViewPicture).is_ok() => {
+            Ok(subject) if self.state.node.may_view_picture(&subject).is_ok() => {
                 self.subject = subject;
                 true
             }
@@ -902,7 +901,7 @@ async fn stream(
     ApiQuery(q): ApiQuery<StreamQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
-    authorize(&subject, Action::ViewPicture).map_err(hl_node::NodeError::from)?;
+    state.node.may_view_picture(&subject)?;
     let area = q.bbox.as_deref().map(parse_bbox).transpose()?;
     let last_event =
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use hl_detect::{AlertGate, AlertKey, AlertKind, DetectorConfig, Picture, Watchlist, WatchlistEntry};
 use hl_node::{Node, NodeError};
-use hl_store::AlertFilter;
 use hl_track::{Area, Pipeline, Track, TrackConfig, Tracks, VesselState};
 use hl_types::{RecordId, Releasability};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -374,7 +373,7 @@ impl Live {
 }
 
 async fn default_owner(node: &Node, config: &LiveConfig) -> Result<Option<engine::Owning>, LiveError> {
-    let organizations = node.store().organizations().await?;
+    let organizations = node.organizations().await?;
     let org = match &config.organization {
         Some(name) => organizations.into_iter().find(|o| &o.name == name),
         None => organizations.into_iter().min_by_key(|o| o.registered_at_us),
@@ -386,7 +385,7 @@ async fn restore_tracks(node: &Node, tracks: &mut Tracks) -> Result<usize, LiveE
     let mut after = 0u32;
     let mut restored = 0;
     loop {
-        let page = node.store().load_tracks(after, 5_000).await?;
+        let page = node.saved_tracks(after, 5_000).await?;
         let Some((last, _)) = page.last() else { break };
         after = *last;
         for (mmsi, json) in page {
@@ -407,10 +406,10 @@ async fn restore_gate(
     gate: &mut AlertGate<(RecordId, engine::Owning)>,
     cooldown_s: i64,
 ) -> Result<(), LiveError> {
-    let filter = AlertFilter { since_s: Some(now_s() - cooldown_s), ..AlertFilter::default() };
+    let since_s = now_s() - cooldown_s;
     let mut after = None;
     loop {
-        let page = node.store().alerts_after(after, &filter, 1_000).await?;
+        let page = node.recent_alerts_for_merging(since_s, after, 1_000).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for alert in page {

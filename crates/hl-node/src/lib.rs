@@ -69,6 +69,11 @@ impl Node {
         &self.store
     }
 
+    /// Whether the store answers (readiness).
+    pub async fn ping(&self) -> Result<(), NodeError> {
+        Ok(self.store.ping().await?)
+    }
+
     /// This node's id.
     pub fn origin(&self) -> &NodeId {
         &self.origin

@@ -313,6 +313,33 @@ impl Node {
         Ok(())
     }
 
+    /// Saved tracks after MMSI `after`, in MMSI order: for the node's own live picture at start.
+    pub async fn saved_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, NodeError> {
+        Ok(self.store.load_tracks(after, limit).await?)
+    }
+
+    /// Every alert whose episode ended at or after `since_s`, in id order after `after`,
+    /// unfiltered: for the node's own merging state at start, never for a caller.
+    pub async fn recent_alerts_for_merging(
+        &self,
+        since_s: i64,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<AlertRecord>, NodeError> {
+        let filter = AlertFilter { since_s: Some(since_s), ..AlertFilter::default() };
+        Ok(self.store.alerts_after(after, &filter, limit).await?)
+    }
+
+    /// Whether `subject` may see the live picture (vessels, tracks, feeds, the stream).
+    pub fn may_view_picture(&self, subject: &Subject) -> Result<(), NodeError> {
+        Ok(authorize(subject, Action::ViewPicture)?)
+    }
+
+    /// Whether `subject` may feed AIS sentences into the picture.
+    pub fn may_feed_picture(&self, subject: &Subject) -> Result<(), NodeError> {
+        Ok(authorize(subject, Action::FeedPicture)?)
+    }
+
     /// Every zone and watch-list entry on the node, unfiltered: for the node's own detectors,
     /// never for a caller.
     pub async fn detector_inputs(&self) -> Result<(Vec<ZoneRecord>, Vec<WatchlistRecord>), NodeError> {

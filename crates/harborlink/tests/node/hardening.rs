@@ -378,7 +378,99 @@ async fn an_open_stream_ends_when_its_token_is_revoked(backend: Backend) {
     assert_eq!(Client::new(&node, Some(&secret)).get("/api/v1/me").await.status, 401);
 }
 
+/// Reads from `stream` until the peer closes it or `limit` passes; returns what was read and
+/// whether it was closed.
+fn read_until_closed(stream: &mut std::net::TcpStream, limit: std::time::Duration) -> (String, bool) {
+    use std::io::Read;
+    let deadline = std::time::Instant::now() + limit;
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return (String::from_utf8_lossy(&text).into_owned(), false);
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&text).into_owned(), true),
+            Ok(n) => text.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return (String::from_utf8_lossy(&text).into_owned(), false);
+            }
+            Err(_) => return (String::from_utf8_lossy(&text).into_owned(), true),
+        }
+    }
+}
+
+/// Half-sent requests and silent connections cannot hold the API port: beyond the connection
+/// cap a connection is answered 503 (problem+json) and closed; a header not finished in time
+/// and a connection that stays silent are closed, which frees the slots again.
+async fn the_api_port_caps_connections_and_closes_slow_and_idle_ones(backend: Backend) {
+    use std::io::Write;
+    let Some(mut node) = TestNode::init(backend).await else { return };
+    let config = node.data_dir().join("harborlink.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    let text = text
+        .replace("connections_max = 1024", "connections_max = 8")
+        .replace("header_read_timeout_secs = 10", "header_read_timeout_secs = 1")
+        .replace("idle_timeout_secs = 60", "idle_timeout_secs = 2");
+    assert!(text.contains("connections_max = 8") && text.contains("idle_timeout_secs = 2"), "{text}");
+    std::fs::write(&config, text).unwrap_or_else(|e| panic!("{e}"));
+    node.serve();
+    let address = node.base.trim_start_matches("http://").to_owned();
+    let connect = || std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+    let mut half: Vec<_> = (0..8)
+        .map(|_| {
+            let mut c = connect();
+            c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap_or_else(|e| panic!("{e}"));
+            c
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (answer, closed) = read_until_closed(&mut connect(), std::time::Duration::from_secs(2));
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("application/problem+json") && answer.contains("too_many_connections") && closed);
+    // The half-sent headers time out (1 s) and free the slots.
+    for c in &mut half {
+        let (_, closed) = read_until_closed(c, std::time::Duration::from_secs(4));
+        assert!(closed, "a half-sent request outlived the header timeout");
+    }
+    let health = Client::new(&node, None).get("/healthz").await;
+    assert_eq!(health.status, 200);
+    // A connection that sends nothing at all is closed after the idle limit (2 s).
+    let started = std::time::Instant::now();
+    let (_, closed) = read_until_closed(&mut connect(), std::time::Duration::from_secs(6));
+    assert!(closed && started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+/// Idle sockets cannot keep a real receiver out of a `tcp_listener` feed: with all 64 slots held
+/// by silent connections, a receiver's lines are read at once (the quietest connection is
+/// evicted, and counted), and silent connections are closed after the feed's idle limit.
+async fn idle_connections_never_starve_a_listener_feed(backend: Backend) {
+    use std::io::Write;
+    let feed = "[[live.feeds]]\nname = \"receivers\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"\nidle_timeout_secs = 3\n";
+    let Some((node, r)) = live_node(backend, feed).await else { return };
+    let operator = Client::new(&node, Some(&r.mpa_operator));
+    let address = crate::live::feed_address(&operator, "receivers").await;
+    let mut idle: Vec<_> =
+        (0..64).map(|_| std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"))).collect();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut receiver = std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+    receiver.write_all(nmea(&[position(563_000_321, 1.3, 103.9, 9.0)]).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    wait_for("the receiver's vessel", async || operator.get("/api/v1/vessels/563000321").await.status == 200).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    let metrics = crate::support::metrics(&node, &r.mpa_admin).await;
+    assert!(metrics.contains(r#"harborlink_feed_connections_evicted_total{feed="receivers"} 1"#), "{metrics}");
+    // The silent ones are closed after the idle limit (3 s); the evicted one at once.
+    let closed =
+        idle.iter_mut().filter_map(|c| read_until_closed(c, std::time::Duration::from_secs(6)).1.then_some(())).count();
+    assert_eq!(closed, 64);
+}
+
 on_both_backends!(
+    idle_connections_never_starve_a_listener_feed,
+    the_api_port_caps_connections_and_closes_slow_and_idle_ones,
     an_open_stream_ends_when_its_token_is_revoked,
     an_alert_raised_while_the_database_fails_is_recorded_once_it_recovers,
     a_graceful_shutdown_writes_the_coalesced_repeats,
