@@ -24,7 +24,14 @@ pub async fn verify(args: &NodeArgs) -> anyhow::Result<bool> {
         Ok(report) => {
             let origins: Vec<String> = report.origins.iter().map(|(o, seq)| format!("{o} up to {seq}")).collect();
             println!("log intact: {} events verified ({})", report.events, origins.join(", "));
-            Ok(true)
+            let binding = hl_node::BindingKey::derive(&opened.key);
+            let tampered = hl_node::verify_token_secrets(opened.store.as_ref(), &binding)
+                .await
+                .context("cannot read the token secrets")?;
+            for token in &tampered {
+                println!("TOKEN SECRET BROKEN: {token}");
+            }
+            Ok(tampered.is_empty())
         }
         Err(VerifyFailure::Store(err)) => Err(err).context("cannot read the event log"),
         Err(failure) => {

@@ -33,6 +33,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
     };
     let store = node.store().clone();
+    let bound = node.bind_legacy_tokens().await.context("cannot bind the stored token hashes")?;
+    if bound > 0 {
+        tracing::info!(tokens = bound, "token hashes from before bindings bound to their tokens");
+    }
     let live =
         hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
     let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics }, &config);

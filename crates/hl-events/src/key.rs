@@ -38,6 +38,18 @@ impl NodeKey {
         hex::encode(self.0.to_bytes())
     }
 
+    /// A 32-byte key for `purpose`, derived one way from the secret seed (SHA-256 of a purpose
+    /// label and the seed): local MACs use it, never the signing key itself.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"harborlink/derive/v1\n");
+        hasher.update(purpose.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.0.to_bytes());
+        hasher.finalize().into()
+    }
+
     /// The public half.
     pub fn public(&self) -> PublicKey {
         PublicKey(self.0.verifying_key())

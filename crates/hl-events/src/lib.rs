@@ -154,3 +154,29 @@ impl Event {
 
 #[cfg(test)]
 mod tests;
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+pub fn hmac_sha256(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    const BLOCK: usize = 64;
+    let mut inner_pad = [0x36u8; BLOCK];
+    let mut outer_pad = [0x5cu8; BLOCK];
+    for (i, byte) in key.iter().enumerate() {
+        inner_pad[i] ^= byte;
+        outer_pad[i] ^= byte;
+    }
+    let inner = Sha256::new().chain_update(inner_pad).chain_update(message).finalize();
+    Sha256::new().chain_update(outer_pad).chain_update(inner).finalize().into()
+}
+
+#[cfg(test)]
+mod hmac_tests {
+    #[test]
+    fn hmac_sha256_agrees_with_an_independent_implementation() {
+        // Computed with Python's standard library:
+        // hmac.new(bytes(range(32)), b"harborlink", hashlib.sha256).hexdigest()
+        let key: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let mac = super::hmac_sha256(&key, b"harborlink");
+        assert_eq!(hex::encode(mac), "83033642779afd77ed20cfc7c6001b0caf6b483818d1a602ba8b8d137e84b57d");
+    }
+}

@@ -184,7 +184,9 @@ impl Node {
         let secret = format!("{TOKEN_PREFIX}{}", hex::encode(raw));
         let token = TokenId::generate();
         let change = Change::TokenIssued { token, user, label: label.to_owned() };
-        let local = LocalWrite::TokenSecret { token, secret_hash: token_hash(&secret) };
+        let secret_hash = token_hash(&secret);
+        let binding = self.binding.bind(&token.to_string(), &secret_hash);
+        let local = LocalWrite::TokenSecret { token, secret_hash, binding };
         (self.unsigned(org, author_user, Releasability::internal(), change), secret, local)
     }
 

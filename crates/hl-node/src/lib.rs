@@ -7,6 +7,7 @@
 //! - A command returns success only after its events are committed (see [`writer`]).
 //! - Token secrets leave this crate once, in [`IssuedToken`], and are stored only as SHA-256.
 
+mod binding;
 mod commands;
 mod error;
 mod picture;
@@ -20,7 +21,8 @@ use hl_events::NodeKey;
 use hl_store::Store;
 use hl_types::NodeId;
 
-pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft};
+pub use binding::{BindingKey, TamperedToken, bind_legacy_token_secrets, verify_token_secrets};
+pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft, token_hash};
 pub use error::NodeError;
 pub use hl_policy::Subject;
 pub use picture::{
@@ -47,11 +49,14 @@ pub struct Node {
     picture_inputs: Arc<tokio::sync::watch::Sender<u64>>,
     /// The version of `picture_inputs` the live picture's detectors use.
     picture_applied: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Binds stored token hashes to their tokens.
+    binding: BindingKey,
 }
 
 impl Node {
     /// Starts the writer task; must be called inside a Tokio runtime.
     pub fn start(store: Arc<dyn Store>, origin: NodeId, key: NodeKey) -> Self {
+        let binding = BindingKey::derive(&key);
         let writer = writer::spawn(store.clone(), origin.clone(), Arc::new(key));
         let (picture_inputs, _) = tokio::sync::watch::channel(0);
         let (picture_applied, _) = tokio::sync::watch::channel(0);
@@ -61,12 +66,18 @@ impl Node {
             writer,
             picture_inputs: Arc::new(picture_inputs),
             picture_applied: Arc::new(picture_applied),
+            binding,
         }
     }
 
     /// The store, for health checks and administration.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Binds the stored token hashes that predate bindings (at start).
+    pub async fn bind_legacy_tokens(&self) -> Result<usize, NodeError> {
+        bind_legacy_token_secrets(self.store.as_ref(), &self.binding).await
     }
 
     /// Whether the store answers (readiness).

@@ -54,11 +54,16 @@ impl Node {
         if !secret.starts_with(TOKEN_PREFIX) {
             return Err(NodeError::Unauthenticated("malformed token"));
         }
-        let token = self
-            .store
-            .token_by_secret_hash(&token_hash(secret))
-            .await?
-            .ok_or(NodeError::Unauthenticated("unknown token"))?;
+        let secret_hash = token_hash(secret);
+        let (token, binding) =
+            self.store.token_by_secret_hash(&secret_hash).await?.ok_or(NodeError::Unauthenticated("unknown token"))?;
+        // A hash replaced by hand in the local table no longer holds its binding: refused like
+        // an unknown token (the caller learns nothing), logged and counted for the operator.
+        if !binding.is_some_and(|b| self.binding.holds(&token.id.to_string(), &secret_hash, &b)) {
+            metrics::counter!("harborlink_token_binding_failures_total").increment(1);
+            tracing::warn!(token = %token.id, "a stored token hash does not hold its binding; login refused");
+            return Err(NodeError::Unauthenticated("unknown token"));
+        }
         if token.revoked_at_us.is_some() {
             return Err(NodeError::Unauthenticated("revoked token"));
         }

@@ -69,8 +69,9 @@ impl StoreError {
 /// the shared log.
 #[derive(Debug, Clone)]
 pub enum LocalWrite {
-    /// The SHA-256 of a token's secret, so the token can authenticate.
-    TokenSecret { token: TokenId, secret_hash: String },
+    /// The SHA-256 of a token's secret, so the token can authenticate, bound to the token by a
+    /// MAC under a key only the node holds (see `hl_node`'s token binding).
+    TokenSecret { token: TokenId, secret_hash: String, binding: String },
     /// A vessel's track as JSON (local persistence of the live picture, never in the log),
     /// replacing what was stored for the vessel. Written through the node's single writer so
     /// that saving the picture never contends with appends for the database's write lock.
@@ -271,8 +272,16 @@ pub trait Store: Send + Sync + 'static {
     async fn users_of(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
     async fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
-    /// The live or revoked token whose secret hashes to `secret_hash`.
-    async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError>;
+    /// The live or revoked token whose secret hashes to `secret_hash`, with the stored binding
+    /// of that hash (`None` for a row from before bindings).
+    async fn token_by_secret_hash(
+        &self,
+        secret_hash: &str,
+    ) -> Result<Option<(TokenRecord, Option<String>)>, StoreError>;
+    /// Every stored token secret: token id, hash, binding.
+    async fn token_secrets(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError>;
+    /// Stores the binding of a token's secret hash (rows from before bindings).
+    async fn bind_token_secret(&self, token: &str, binding: &str) -> Result<(), StoreError>;
     async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError>;
     /// Advisories in id (time) order after `after`.
     async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError>;

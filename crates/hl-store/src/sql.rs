@@ -534,10 +534,11 @@ macro_rules! sql_store {
 
         async fn local_write(conn: &mut DbConn, write: &LocalWrite) -> Result<(), StoreError> {
             match write {
-                LocalWrite::TokenSecret { token, secret_hash } => {
-                    sqlx::query($sql("INSERT INTO token_secrets (token_id, secret_hash) VALUES ($1, $2)"))
+                LocalWrite::TokenSecret { token, secret_hash, binding } => {
+                    sqlx::query($sql("INSERT INTO token_secrets (token_id, secret_hash, binding) VALUES ($1, $2, $3)"))
                         .bind(token.to_string())
                         .bind(secret_hash.as_str())
+                        .bind(binding.as_str())
                         .execute(&mut *conn)
                         .await
                         .map_err(StoreError::from_write)?;
@@ -819,14 +820,35 @@ macro_rules! sql_store {
                 row.map(|r| token_from_row(&r)).transpose()
             }
 
-            async fn token_by_secret_hash(&self, secret_hash: &str) -> Result<Option<TokenRecord>, StoreError> {
+            async fn token_by_secret_hash(
+                &self,
+                secret_hash: &str,
+            ) -> Result<Option<(TokenRecord, Option<String>)>, StoreError> {
                 let row = sqlx::query($sql(
-                    "SELECT t.* FROM tokens t JOIN token_secrets s ON s.token_id = t.id WHERE s.secret_hash = $1",
+                    "SELECT t.*, s.binding FROM tokens t JOIN token_secrets s ON s.token_id = t.id WHERE s.secret_hash = $1",
                 ))
                 .bind(secret_hash)
                 .fetch_optional(&self.pool)
                 .await?;
-                row.map(|r| token_from_row(&r)).transpose()
+                row.map(|r| Ok((token_from_row(&r)?, opt_text(&r, "binding")?))).transpose()
+            }
+
+            async fn token_secrets(&self) -> Result<Vec<(String, String, Option<String>)>, StoreError> {
+                sqlx::query($sql("SELECT token_id, secret_hash, binding FROM token_secrets ORDER BY token_id"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((text(r, "token_id")?, text(r, "secret_hash")?, opt_text(r, "binding")?)))
+                    .collect()
+            }
+
+            async fn bind_token_secret(&self, token: &str, binding: &str) -> Result<(), StoreError> {
+                sqlx::query($sql("UPDATE token_secrets SET binding = $1 WHERE token_id = $2 AND binding IS NULL"))
+                    .bind(binding)
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
             }
 
             async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError> {

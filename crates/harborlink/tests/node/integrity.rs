@@ -80,7 +80,33 @@ async fn projections_rebuild_from_the_log(backend: Backend) {
     assert_eq!(operator.get(&format!("/api/v1/organizations/{}", id(&r.klang))).await.status, 200);
 }
 
+/// Replacing a token's stored hash by hand (to log in with a secret of one's own choosing) is
+/// refused at login and reported by `verify`; the untouched tokens keep working.
+async fn a_hand_edited_token_hash_is_refused_and_reported(backend: Backend) {
+    let Some((node, r)) = populated(backend).await else { return };
+    let me = Client::new(&node, Some(&r.mpa_viewer)).get("/api/v1/me").await;
+    let user = me.body["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let issued = Client::new(&node, Some(&r.mpa_viewer))
+        .post(&format!("/api/v1/users/{user}/tokens"), &json!({"label": "victim"}))
+        .await;
+    let token = issued.body["token"]["id"].as_str().unwrap_or_default().to_owned();
+    let forged = format!("hlk_{}", "ab".repeat(32));
+    let changed = node
+        .execute_sql(&format!(
+            "UPDATE token_secrets SET secret_hash = '{}' WHERE token_id = '{token}'",
+            hl_node::token_hash(&forged)
+        ))
+        .await;
+    assert_eq!(changed, 1);
+    assert_eq!(Client::new(&node, Some(&forged)).get("/api/v1/me").await.status, 401, "the forged secret logs in");
+    assert_eq!(Client::new(&node, Some(&r.mpa_operator)).get("/api/v1/me").await.status, 200);
+    let (ok, code, text) = verify(&node);
+    assert!(!ok && code == Some(3), "{text}");
+    assert!(text.contains("TOKEN SECRET BROKEN") && text.contains(&token), "{text}");
+}
+
 on_both_backends!(
+    a_hand_edited_token_hash_is_refused_and_reported,
     verify_names_the_first_altered_event,
     verify_detects_forged_signatures_and_removed_events,
     projections_rebuild_from_the_log,
