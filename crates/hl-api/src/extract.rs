@@ -70,8 +70,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         })?;
         // Parse the syntax first (400), then insist on an object (serde would otherwise read a
         // top-level array positionally into a struct), then map fields with their path (422).
-        let document: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+        let document = strict_document(&bytes)?;
         if !document.is_object() {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -86,6 +85,123 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).at(FieldLocation::Body, field)
         })?;
         Ok(ApiJson(value))
+    }
+}
+
+/// Parses a JSON document, refusing an object with a key twice: JSON parsers disagree on which
+/// of the two wins (serde keeps the last, others the first), so a proxy or a peer could read a
+/// different request than the node does. 400 `malformed_json` for bad syntax, 400
+/// `duplicate_key` naming the key's JSON Pointer.
+fn strict_document(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = StrictValue { path: String::new() }.deserialize(&mut deserializer).and_then(|v| {
+        deserializer.end()?;
+        Ok(v)
+    });
+    parsed.map_err(|e| {
+        let message = e.to_string();
+        match message.strip_prefix(DUPLICATE_KEY) {
+            Some(rest) => {
+                let pointer = rest.split(' ').next().unwrap_or_default().to_owned();
+                ApiError::new(StatusCode::BAD_REQUEST, "duplicate_key", format!("the key at {pointer} appears twice"))
+                    .at(FieldLocation::Body, pointer)
+            }
+            None => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
+        }
+    })
+}
+
+/// Start of the error a duplicate key raises inside the parser (followed by its pointer).
+const DUPLICATE_KEY: &str = "duplicate key at ";
+
+/// A JSON value whose objects have unique keys; `path` is its JSON Pointer.
+struct StrictValue {
+    path: String,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = serde_json::Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(StrictValue { path: format!("{}/{}", self.path, items.len()) })? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = format!("{}/{}", self.path, key.replace('~', "~0").replace('/', "~1"));
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE_KEY}{path} ")));
+            }
+            let value = map.next_value_seed(StrictValue { path })?;
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod strict_tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_with_their_pointer_and_others_parse_as_serde_would() {
+        let err = strict_document(br#"{"a": {"b": 1, "b": 2}}"#).err().map(|e| format!("{e:?}")).unwrap_or_default();
+        assert!(err.contains("/a/b"), "{err}");
+        let text = br#"{"t": "x", "n": [1, -2, 3.5, null, true, {"k": "v"}], "e": {}}"#;
+        let strict = strict_document(text).ok();
+        assert_eq!(strict, serde_json::from_slice(text).ok());
+        assert!(strict_document(b"{\"a\": 1} trailing").is_err());
+        assert!(strict_document(b"{\"a\": ").is_err());
     }
 }
 

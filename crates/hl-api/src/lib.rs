@@ -135,6 +135,7 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
         .layer(middleware::from_fn(problem_bodies))
+        .layer(middleware::from_fn(request_limits))
         .layer(middleware::from_fn(record_metrics))
         .with_state(state)
 }
@@ -178,6 +179,39 @@ async fn record_metrics(request: Request, next: Next) -> Response {
 }
 
 /// Gives a problem body to error responses that lower layers produced without one.
+/// Longest request target (path and query) accepted, in bytes; longer is 414.
+pub const URI_BYTES_MAX: usize = 8 * 1024;
+/// Most header fields a request may carry; more is 431.
+pub const HEADER_FIELDS_MAX: usize = 100;
+/// Largest total size of a request's header fields, in bytes; more is 431.
+pub const HEADER_BYTES_MAX: usize = 32 * 1024;
+
+/// Refuses oversized request targets and headers with problem+json (414, 431) before any
+/// handler runs. The HTTP layer's own hard limits lie above these (64 KiB targets, 256 fields,
+/// about 400 KB of header), so in practice every such request gets this answer.
+async fn request_limits(request: Request, next: Next) -> Response {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri_bytes > URI_BYTES_MAX {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is {uri_bytes} bytes; at most {URI_BYTES_MAX} are accepted"),
+        )
+        .into_response();
+    }
+    let headers = request.headers();
+    let header_bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len() + 4).sum();
+    if headers.len() > HEADER_FIELDS_MAX || header_bytes > HEADER_BYTES_MAX {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("at most {HEADER_FIELDS_MAX} header fields and {HEADER_BYTES_MAX} bytes of them are accepted"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 async fn problem_bodies(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();

@@ -223,17 +223,6 @@ async fn list_vessels(
     Ok(Json(VesselList { items, total_in_picture: live.vessel_count() }))
 }
 
-/// A vessel's MMSI in the path (documents the parameter; handlers parse the raw text so that
-/// an error names it).
-#[allow(dead_code)]
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct MmsiPath {
-    /// Maritime Mobile Service Identity: up to 9 digits.
-    #[param(minimum = 0, maximum = 999999999)]
-    pub mmsi: u32,
-}
-
 fn mmsi_param(raw: &str) -> Result<u32, ApiError> {
     let mmsi: u32 = path_param("mmsi", raw)?;
     if mmsi > 999_999_999 {
@@ -250,7 +239,8 @@ fn vessel_track(state: &AppState, subject: &Subject, raw: &str) -> Result<Track,
 
 /// One vessel's latest state.
 #[utoipa::path(get, path = "/vessels/{mmsi}", tag = "picture", security(("bearer" = [])),
-    params(MmsiPath),
+    params(("mmsi" = u32, Path, minimum = 0, maximum = 999999999,
+        description = "Maritime Mobile Service Identity: up to 9 digits (parsed from the raw text, so an error names it)")),
     responses((status = 200, body = VesselView), (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_vessel(
     State(state): State<AppState>,
@@ -264,7 +254,8 @@ async fn get_vessel(
 /// history (a Point while it has one position), with the latest state and each point's time
 /// in `properties`.
 #[utoipa::path(get, path = "/vessels/{mmsi}/track", tag = "picture", security(("bearer" = [])),
-    params(MmsiPath),
+    params(("mmsi" = u32, Path, minimum = 0, maximum = 999999999,
+        description = "Maritime Mobile Service Identity: up to 9 digits (parsed from the raw text, so an error names it)")),
     responses((status = 200, description = "GeoJSON Feature", content_type = "application/geo+json", body = Object),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
 async fn get_vessel_track(
@@ -436,7 +427,11 @@ async fn get_alert(
 #[serde(deny_unknown_fields)]
 pub struct DismissBody {
     /// Why no action is needed (1 to 1,000 characters).
-    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+    )]
     pub reason: String,
 }
 
@@ -445,7 +440,11 @@ pub struct DismissBody {
 #[serde(deny_unknown_fields)]
 pub struct EscalateBody {
     /// To whom and why (1 to 1,000 characters).
-    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+    )]
     pub note: String,
 }
 
@@ -628,11 +627,23 @@ pub struct NewWatchlistEntry {
     pub mmsi: Option<u32>,
     #[schema(minimum = 1000000, maximum = 9999999)]
     pub imo: Option<u32>,
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+    )]
     pub name: Option<String>,
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+    )]
     pub callsign: Option<String>,
-    #[schema(min_length = 1, max_length = 1000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+    )]
     pub reason: String,
     pub releasability: Releasability,
 }

@@ -63,7 +63,9 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.connections_max));
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    // Above the API's own limits (crate::HEADER_FIELDS_MAX, URI_BYTES_MAX), so oversized requests
+    // reach them and get a problem document rather than the HTTP layer's bare 431.
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).max_headers(256);
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {

@@ -11,12 +11,20 @@ use crate::{BoundingBox, Position};
 pub struct ZoneError {
     /// Index of the offending feature in the collection, when there is one.
     pub feature: Option<usize>,
+    /// The offending member of the feature's `properties`, when it is one.
+    pub property: Option<&'static str>,
     pub reason: String,
 }
 
 fn refuse<T>(feature: Option<usize>, reason: impl Into<String>) -> Result<T, ZoneError> {
-    Err(ZoneError { feature, reason: reason.into() })
+    Err(ZoneError { feature, property: None, reason: reason.into() })
 }
+
+/// Longest dwell a zone may ask for, in minutes (30 days): beyond it a vessel is moored, not
+/// dwelling, and a typo (minutes for seconds) should be caught.
+pub const DWELL_MINUTES_MAX: f64 = 43_200.0;
+/// Longest hull a length filter may name, in metres (the longest ships afloat are about 460 m).
+pub const FILTER_LENGTH_MAX_M: f64 = 500.0;
 
 /// Which vessels a zone applies to; empty means all.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -116,16 +124,21 @@ fn number(v: &Value, feature: Option<usize>, what: &str) -> Result<f64, ZoneErro
 }
 
 fn ring(v: &Value, feature: Option<usize>) -> Result<Ring, ZoneError> {
-    let points = v.as_array().ok_or(ZoneError { feature, reason: "a ring is not an array of positions".into() })?;
+    let points = v.as_array().ok_or(ZoneError {
+        feature,
+        property: None,
+        reason: "a ring is not an array of positions".into(),
+    })?;
     if points.len() < 4 {
         return refuse(feature, format!("a ring has {} positions; a closed ring needs at least 4", points.len()));
     }
     let mut out = Vec::with_capacity(points.len());
     for point in points {
-        let coords = point
-            .as_array()
-            .filter(|c| c.len() >= 2)
-            .ok_or(ZoneError { feature, reason: "a position is not [longitude, latitude]".into() })?;
+        let coords = point.as_array().filter(|c| c.len() >= 2).ok_or(ZoneError {
+            feature,
+            property: None,
+            reason: "a position is not [longitude, latitude]".into(),
+        })?;
         let lon = number(&coords[0], feature, "a longitude")?;
         let lat = number(&coords[1], feature, "a latitude")?;
         if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
@@ -146,10 +159,11 @@ fn ring(v: &Value, feature: Option<usize>) -> Result<Ring, ZoneError> {
 }
 
 fn polygon(v: &Value, feature: Option<usize>) -> Result<(Ring, Vec<Ring>), ZoneError> {
-    let rings = v
-        .as_array()
-        .filter(|r| !r.is_empty())
-        .ok_or(ZoneError { feature, reason: "a Polygon needs an array of rings (exterior first)".into() })?;
+    let rings = v.as_array().filter(|r| !r.is_empty()).ok_or(ZoneError {
+        feature,
+        property: None,
+        reason: "a Polygon needs an array of rings (exterior first)".into(),
+    })?;
     let exterior = ring(&rings[0], feature)?;
     let holes = rings[1..].iter().map(|r| ring(r, feature)).collect::<Result<Vec<_>, _>>()?;
     Ok((exterior, holes))
@@ -162,7 +176,7 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
         "Polygon" => vec![polygon(coordinates, feature)?],
         "MultiPolygon" => coordinates
             .as_array()
-            .ok_or(ZoneError { feature, reason: "MultiPolygon coordinates are not an array".into() })?
+            .ok_or(ZoneError { feature, property: None, reason: "MultiPolygon coordinates are not an array".into() })?
             .iter()
             .map(|p| polygon(p, feature))
             .collect::<Result<Vec<_>, _>>()?,
@@ -191,25 +205,44 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()
-            .ok_or(ZoneError { feature, reason: "ship_types must list codes or [from, to] ranges (0-255)".into() })?,
+            .ok_or(ZoneError {
+                feature,
+                property: None,
+                reason: "ship_types must list codes or [from, to] ranges (0-255)".into(),
+            })?,
         _ => return refuse(feature, "ship_types must be an array"),
     };
-    let optional_number = |key: &str| -> Result<Option<f64>, ZoneError> {
+    // A property in (min, max]: refused with its name otherwise.
+    let optional_number = |key: &'static str, min: f64, max: f64| -> Result<Option<f64>, ZoneError> {
         match &properties[key] {
             Value::Null => Ok(None),
-            v => number(v, feature, key).map(Some),
+            v => match v.as_f64() {
+                Some(x) if x.is_finite() && x > min && x <= max => Ok(Some(x)),
+                _ => Err(ZoneError {
+                    feature,
+                    property: Some(key),
+                    reason: format!("{key} must be a number above {min} and at most {max}"),
+                }),
+            },
         }
     };
-    let dwell_minutes = optional_number("dwell_minutes")?;
+    let dwell_minutes = optional_number("dwell_minutes", 0.0, DWELL_MINUTES_MAX)?;
+    let min_length_m = optional_number("min_length_m", -1.0, FILTER_LENGTH_MAX_M)?;
+    let max_length_m = optional_number("max_length_m", 0.0, FILTER_LENGTH_MAX_M)?;
+    if let (Some(lo), Some(hi)) = (min_length_m, max_length_m)
+        && lo > hi
+    {
+        return Err(ZoneError {
+            feature,
+            property: Some("min_length_m"),
+            reason: String::from("min_length_m must not exceed max_length_m"),
+        });
+    }
     Ok(Zone {
         id: text("id").unwrap_or_else(|| format!("zone-{index}")),
         name: text("name").unwrap_or_else(|| format!("zone {index}")),
         kind: text("kind").unwrap_or_else(|| String::from("other")),
-        filter: ZoneFilter {
-            ship_types,
-            min_length_m: optional_number("min_length_m")?,
-            max_length_m: optional_number("max_length_m")?,
-        },
+        filter: ZoneFilter { ship_types, min_length_m, max_length_m },
         dwell_seconds: dwell_minutes.map(|m| (m * 60.0).round() as i64),
         polygons,
         bbox,
@@ -220,13 +253,18 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
 /// MultiPolygon. Feature properties used: `id`, `name`, `kind`, `ship_types`, `min_length_m`,
 /// `max_length_m`, `dwell_minutes`.
 pub fn parse_zones(text: &str) -> Result<Vec<Zone>, ZoneError> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| ZoneError { feature: None, reason: format!("not JSON: {e}") })?;
+    let doc: Value = serde_json::from_str(text).map_err(|e| ZoneError {
+        feature: None,
+        property: None,
+        reason: format!("not JSON: {e}"),
+    })?;
     match doc["type"].as_str() {
         Some("FeatureCollection") => {
-            let features = doc["features"]
-                .as_array()
-                .ok_or(ZoneError { feature: None, reason: "a FeatureCollection needs a features array".into() })?;
+            let features = doc["features"].as_array().ok_or(ZoneError {
+                feature: None,
+                property: None,
+                reason: "a FeatureCollection needs a features array".into(),
+            })?;
             features
                 .iter()
                 .enumerate()
@@ -291,5 +329,28 @@ mod tests {
             let err = parse_zones(text).err().map(|e| e.to_string()).unwrap_or_default();
             assert!(err.contains(expected), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn absurd_filters_and_dwell_times_are_refused_with_the_property() {
+        let square =
+            r#""geometry":{"type":"Polygon","coordinates":[[[103.8,1.2],[103.9,1.2],[103.9,1.3],[103.8,1.2]]]}"#;
+        for (properties, property) in [
+            (r#"{"dwell_minutes":-5}"#, "dwell_minutes"),
+            (r#"{"dwell_minutes":0}"#, "dwell_minutes"),
+            (r#"{"dwell_minutes":1e9}"#, "dwell_minutes"),
+            (r#"{"dwell_minutes":"30"}"#, "dwell_minutes"),
+            (r#"{"min_length_m":-3}"#, "min_length_m"),
+            (r#"{"max_length_m":99999}"#, "max_length_m"),
+            (r#"{"min_length_m":200,"max_length_m":100}"#, "min_length_m"),
+        ] {
+            let text = format!(r#"{{"type":"Feature","properties":{properties},{square}}}"#);
+            let err = parse_zones(&text).err();
+            assert_eq!(err.as_ref().and_then(|e| e.property), Some(property), "{properties}: {err:?}");
+        }
+        let fine = format!(
+            r#"{{"type":"Feature","properties":{{"dwell_minutes":90,"min_length_m":0,"max_length_m":400}},{square}}}"#
+        );
+        assert!(parse_zones(&fine).is_ok());
     }
 }

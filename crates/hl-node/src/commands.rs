@@ -60,7 +60,23 @@ pub fn token_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Checks a one-line human-readable text: trimmed, non-empty, bounded, no control characters.
+/// Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+/// reorder what a reader sees ("Trojan Source"), so no text accepts them. Directional marks
+/// (U+200E, U+200F) stay: they only nudge and mixed right-to-left names need them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Invisible characters that make two names look the same (zero-width space, word joiner,
+/// byte-order mark): refused in one-line texts. The zero-width joiner and non-joiner stay:
+/// Persian, Indic scripts and emoji need them.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}')
+}
+
+/// Checks a one-line human-readable text (titles, names, reasons, labels): trimmed, non-empty,
+/// bounded, no control characters, no bidirectional controls, no invisible spacing. Refused
+/// with the field named rather than stripped, so what is stored is what the author sent.
 pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String, NodeError> {
     let value = value.trim();
     if value.is_empty() {
@@ -72,6 +88,12 @@ pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String, NodeE
     if value.chars().any(char::is_control) {
         return Err(NodeError::invalid(field, "must not contain control characters"));
     }
+    if value.chars().any(|c| is_bidi_control(c) || is_invisible(c)) {
+        return Err(NodeError::invalid(
+            field,
+            "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069) or invisible characters (U+200B, U+2060, U+FEFF)",
+        ));
+    }
     Ok(value.to_owned())
 }
 
@@ -81,6 +103,12 @@ fn text_body(field: &str, value: &str) -> Result<String, NodeError> {
     }
     if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err(NodeError::invalid(field, "must not contain control characters other than line breaks and tabs"));
+    }
+    if value.chars().any(is_bidi_control) {
+        return Err(NodeError::invalid(
+            field,
+            "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069)",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -101,6 +129,23 @@ impl Node {
             releasability,
             change,
         }
+    }
+
+    /// Refuses a releasability naming an organization this node does not know: a recipient
+    /// list with a mistyped id would silently release to nobody (or, later, to whoever
+    /// registers that id).
+    pub(crate) async fn check_recipients(&self, releasability: &Releasability) -> Result<(), NodeError> {
+        if let hl_types::DistributionScope::Organizations { organizations } = releasability.scope() {
+            for org in organizations {
+                if self.store.organization(*org).await?.is_none() {
+                    return Err(NodeError::invalid(
+                        "releasability/scope/organizations",
+                        format!("names organization {org}, which this node does not know"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn submit(&self, request: AppendRequest) -> Result<Vec<Event>, NodeError> {
@@ -242,6 +287,7 @@ impl Node {
         subject: &hl_policy::Subject,
         draft: AdvisoryDraft,
     ) -> Result<Advisory, NodeError> {
+        self.check_recipients(&draft.releasability).await?;
         authorize(subject, Action::Publish { releasability: &draft.releasability })?;
         let title = line("title", &draft.title, TITLE_CHARS_MAX)?;
         let body = text_body("body", &draft.body)?;
@@ -259,6 +305,9 @@ impl Node {
         id: RecordId,
         patch: AdvisoryPatch,
     ) -> Result<Advisory, NodeError> {
+        if let Some(releasability) = &patch.releasability {
+            self.check_recipients(releasability).await?;
+        }
         let current = self.store.advisory(id).await?.ok_or(NodeError::NotFound)?;
         let owner = self.owner(current.owner_org).await?;
         if !may_read(subject, owner, &current.releasability) {

@@ -194,6 +194,7 @@ impl Node {
         feature: &serde_json::Value,
         releasability: Releasability,
     ) -> Result<ZoneRecord, NodeError> {
+        self.check_recipients(&releasability).await?;
         authorize(subject, Action::Publish { releasability: &releasability })?;
         let text = serde_json::to_string(feature).map_err(|e| NodeError::invalid("feature", e.to_string()))?;
         if text.len() > ZONE_FEATURE_BYTES_MAX {
@@ -202,7 +203,10 @@ impl Node {
         if feature.get("type").and_then(|t| t.as_str()) == Some("FeatureCollection") {
             return Err(NodeError::invalid("feature", "must be one Feature or Polygon, not a FeatureCollection"));
         }
-        let zones = hl_geo::parse_zones(&text).map_err(|e| NodeError::invalid("feature", e.to_string()))?;
+        let zones = hl_geo::parse_zones(&text).map_err(|e| match e.property {
+            Some(property) => NodeError::invalid(&format!("feature/properties/{property}"), e.reason),
+            None => NodeError::invalid("feature", e.to_string()),
+        })?;
         let [zone] = zones.as_slice() else {
             return Err(NodeError::invalid("feature", "must hold exactly one zone"));
         };
@@ -255,6 +259,7 @@ impl Node {
         draft: WatchlistDraft,
         releasability: Releasability,
     ) -> Result<WatchlistRecord, NodeError> {
+        self.check_recipients(&releasability).await?;
         authorize(subject, Action::Publish { releasability: &releasability })?;
         let name = draft.name.as_deref().map(|n| line("name", n, NAME_CHARS_MAX)).transpose()?;
         let callsign = draft.callsign.as_deref().map(|c| line("callsign", c, NAME_CHARS_MAX)).transpose()?;

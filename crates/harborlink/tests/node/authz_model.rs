@@ -234,7 +234,7 @@ enum Scope {
     Community(&'static str),
     AllPartners,
     /// Organization ids as sent (possibly empty, duplicated or unknown: the server must refuse
-    /// the first two and ignore the third).
+    /// all three).
     Organizations(Vec<String>),
 }
 
@@ -276,9 +276,15 @@ impl Rel {
 
     /// Documented as refused when parsed: TLP:RED for anything but named recipients; an empty
     /// recipient list; a recipient named twice.
-    fn malformed(&self) -> bool {
+    /// Refused with 422: an empty or duplicated recipient list, a recipient the node does not
+    /// know (`known` are the organization ids), RED beyond named recipients.
+    fn malformed(&self, known: &[String]) -> bool {
         match &self.scope {
-            Scope::Organizations(list) => list.is_empty() || list.iter().collect::<BTreeSet<_>>().len() != list.len(),
+            Scope::Organizations(list) => {
+                list.is_empty()
+                    || list.iter().collect::<BTreeSet<_>>().len() != list.len()
+                    || list.iter().any(|id| !known.contains(id))
+            }
             Scope::Nation | Scope::Community(_) | Scope::AllPartners => self.tlp == Tlp::Red,
             Scope::Organization => false,
         }
@@ -395,6 +401,12 @@ impl Model {
         (u.org == 0 && u.role == Role::Administrator) || self.sees(u.org, e.author, &e.rel)
     }
 
+    /// Whether the server must refuse `rel` as malformed (422).
+    fn malformed(&self, rel: &Rel) -> bool {
+        let known: Vec<String> = self.orgs.iter().map(|o| o.id.clone()).collect();
+        rel.malformed(&known)
+    }
+
     fn may_release(&self, actor: &User, rel: &Rel) -> bool {
         actor.role >= Role::Operator
             && (rel.tlp != Tlp::Red || actor.role >= Role::SecurityOfficer)
@@ -408,7 +420,7 @@ impl Model {
     /// release it (operators publish, RED needs a security officer, a community needs
     /// membership), else 201.
     fn publish_status(&self, actor: &User, rel: &Rel) -> u16 {
-        if rel.malformed() {
+        if self.malformed(rel) {
             422
         } else if self.may_release(actor, rel) {
             201
@@ -421,7 +433,7 @@ impl Model {
     /// not see it (or it is gone), 403 unless the actor's organization owns it and the actor is
     /// an operator who may release the new releasability; else `ok`.
     fn change_status(&self, actor: &User, record: &Record, new_rel: Option<&Rel>, ok: u16) -> u16 {
-        if new_rel.is_some_and(Rel::malformed) {
+        if new_rel.is_some_and(|r| self.malformed(r)) {
             422
         } else if record.gone || !self.sees(actor.org, record.owner, &record.rel) {
             404
@@ -809,13 +821,13 @@ impl Fixture {
     fn releasable(&mut self, tlp: Tlp, kind: ScopeKind) -> (usize, Rel) {
         loop {
             let rel = Rel { tlp, scope: self.scope(kind) };
-            if rel.malformed() && !(tlp == Tlp::Red && !matches!(kind, ScopeKind::Organizations)) {
+            if self.model.malformed(&rel) && !(tlp == Tlp::Red && !matches!(kind, ScopeKind::Organizations)) {
                 continue;
             }
             let able: Vec<usize> =
                 (0..self.model.users.len()).filter(|&u| self.model.may_release(&self.model.users[u], &rel)).collect();
             if able.is_empty() {
-                if rel.malformed() {
+                if self.model.malformed(&rel) {
                     return (self.rng.below(self.model.users.len()), rel);
                 }
                 continue;

@@ -468,7 +468,92 @@ async fn idle_connections_never_starve_a_listener_feed(backend: Backend) {
     assert_eq!(closed, 64);
 }
 
+/// Input quirks are refused with the field named: duplicate JSON keys, bidirectional controls
+/// and invisible characters in titles, absurd zone dwell times, recipient lists naming unknown
+/// organizations; oversized targets and headers answer 414/431 as problem+json; the OpenAPI
+/// document lists no parameter twice; `/zones` and `/watchlist` page.
+async fn input_quirks_are_refused_with_the_field(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let problem = |reply: &crate::support::Reply| {
+        (
+            reply.status,
+            reply.body["code"].as_str().unwrap_or_default().to_owned(),
+            reply.body["field"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let raw = officer
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/advisories",
+            Some(("application/json", br#"{"title":"a","title":"b","severity":"low","releasability":{"tlp":"CLEAR","scope":{"kind":"all_partners"}}}"#.to_vec())),
+        )
+        .await;
+    assert_eq!(problem(&raw), (400, "duplicate_key".into(), "/title".into()), "{:?}", raw.body);
+    let internal = json!({"tlp": "AMBER", "scope": {"kind": "organization"}});
+    for title in ["evil\u{202e}gnp.exe", "zero\u{200b}width", "isolate\u{2067}x"] {
+        let reply = officer
+            .post("/api/v1/advisories", &json!({"title": title, "severity": "low", "releasability": internal}))
+            .await;
+        assert_eq!(problem(&reply), (422, "invalid_field".into(), "/title".into()), "{title:?}: {:?}", reply.body);
+    }
+    let persian = officer
+        .post("/api/v1/advisories", &json!({"title": "بندر\u{200c}عباس", "severity": "low", "releasability": internal}))
+        .await;
+    assert_eq!(persian.status, 201, "a zero-width non-joiner is part of Persian text: {:?}", persian.body);
+    let zone = |dwell: i64| {
+        json!({"feature": {"type": "Feature", "properties": {"name": "anchorage", "dwell_minutes": dwell},
+        "geometry": {"type": "Polygon", "coordinates": [[[103.8, 1.2], [103.81, 1.2], [103.81, 1.21], [103.8, 1.2]]]}},
+        "releasability": internal})
+    };
+    for dwell in [-5, 0, 10_000_000] {
+        let reply = officer.post("/api/v1/zones", &zone(dwell)).await;
+        assert_eq!(
+            problem(&reply),
+            (422, "invalid_field".into(), "/feature/properties/dwell_minutes".into()),
+            "{dwell}"
+        );
+    }
+    assert_eq!(officer.post("/api/v1/zones", &zone(45)).await.status, 201);
+    let unknown = json!({"title": "to a stranger", "severity": "low", "releasability":
+        {"tlp": "AMBER", "scope": {"kind": "organizations", "organizations": [id(&r.klang), uuid::Uuid::now_v7().to_string()]}}});
+    let reply = officer.post("/api/v1/advisories", &unknown).await;
+    assert_eq!(
+        problem(&reply),
+        (422, "invalid_field".into(), "/releasability/scope/organizations".into()),
+        "{:?}",
+        reply.body
+    );
+
+    let long = officer.get(&format!("/api/v1/advisories?after={}", "a".repeat(20_000))).await;
+    assert_eq!((long.status, long.content_type.as_str()), (414, "application/problem+json"));
+    let mut request = reqwest::Client::new().get(node.url("/api/v1/me")).bearer_auth(&r.mpa_viewer);
+    for i in 0..150 {
+        request = request.header(format!("x-filler-{i}"), "x");
+    }
+    let reply = request.send().await.unwrap_or_else(|e| panic!("{e}"));
+    let content_type = reply.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!((reply.status().as_u16(), content_type.as_str()), (431, "application/problem+json"));
+
+    let spec = Client::new(&node, None).get("/api/v1/openapi.json").await.body;
+    for (path, operations) in spec["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in operations.as_object().into_iter().flatten() {
+            let mut seen = std::collections::BTreeSet::new();
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let key = (parameter["name"].to_string(), parameter["in"].to_string());
+                assert!(seen.insert(key.clone()), "{method} {path} lists {key:?} twice");
+            }
+        }
+    }
+    let zones = officer.get("/api/v1/zones?limit=1").await;
+    assert!(zones.body["items"].is_array() && zones.body.get("next").is_some(), "{:?}", zones.body);
+    let entries = officer.get("/api/v1/watchlist?limit=1").await;
+    assert!(entries.body["items"].is_array(), "{:?}", entries.body);
+}
+
 on_both_backends!(
+    input_quirks_are_refused_with_the_field,
     idle_connections_never_starve_a_listener_feed,
     the_api_port_caps_connections_and_closes_slow_and_idle_ones,
     an_open_stream_ends_when_its_token_is_revoked,
