@@ -4,6 +4,8 @@
 //!   several concurrent submitters, on SQLite (temp file) or PostgreSQL (fresh database).
 //! - `read`: p50/p99 latency of `GET /api/v1/advisories/{id}` with a bearer token, under
 //!   concurrent load, against the real `harborlink` binary on a loopback port.
+//! - `lists`: latency of a listing page (advisories and events) for a reader who may see a few
+//!   records behind many it may not, through the node's query path (in process).
 
 mod ais_bench;
 mod live_bench;
@@ -88,6 +90,20 @@ enum Bench {
         /// Alert-raising sentences per second among them.
         #[arg(long, default_value_t = 20)]
         alerts_per_second: u64,
+    },
+    /// List latency for a reader with many hidden rows before its visible ones.
+    Lists {
+        #[arg(long, value_enum)]
+        backend: Backend,
+        /// Advisories another organization keeps to itself, published first.
+        #[arg(long, default_value_t = 100_000)]
+        hidden: usize,
+        /// Public advisories published after them.
+        #[arg(long, default_value_t = 50)]
+        visible: usize,
+        /// Timed page reads per listing.
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
     },
     /// Authenticated read latency under concurrent load.
     Read {
@@ -276,6 +292,102 @@ async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<
     Ok(())
 }
 
+async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (url, pg_name) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
+        Backend::Postgres => {
+            let (url, name) = fresh_pg().await?;
+            (url, Some(name))
+        }
+    };
+    let store = hl_store::open(&url, true).await?;
+    let key = NodeKey::generate();
+    let node_id = NodeId::parse("bench")?;
+    store.register_node(&node_id, &key.public(), true).await?;
+    let node = Node::start(store.clone(), node_id, key);
+    let mut subjects = Vec::new();
+    for (name, nation) in [("Hidden Port", "SG"), ("Reading Navy", "FR")] {
+        let org = node
+            .register_organization(OrganizationDraft {
+                name: name.into(),
+                kind: OrgKind::PortFacility,
+                nation: Nation::parse(nation)?,
+                communities: BTreeSet::new(),
+            })
+            .await?;
+        let (_, token) = node.register_user(Actor::Operator, org.id, "bench", Role::Operator).await?;
+        subjects.push(Arc::new(node.authenticate(&token.secret).await?));
+    }
+    let publish = |subject: Arc<hl_policy::Subject>, count: usize, releasability: Releasability| {
+        let node = node.clone();
+        async move {
+            const CONCURRENCY: usize = 64;
+            let mut tasks = Vec::new();
+            for t in 0..CONCURRENCY {
+                let (node, subject, releasability) = (node.clone(), subject.clone(), releasability.clone());
+                tasks.push(tokio::spawn(async move {
+                    for i in (t..count).step_by(CONCURRENCY) {
+                        let draft = AdvisoryDraft {
+                            title: format!("advisory {i}"),
+                            body: String::new(),
+                            severity: AdvisorySeverity::Low,
+                            releasability: releasability.clone(),
+                        };
+                        node.publish_advisory(&subject, draft).await?;
+                    }
+                    anyhow::Ok(())
+                }));
+            }
+            for task in tasks {
+                task.await??;
+            }
+            anyhow::Ok(())
+        }
+    };
+    let started = Instant::now();
+    publish(subjects[0].clone(), hidden, Releasability::internal()).await?;
+    publish(subjects[0].clone(), visible, Releasability::public()).await?;
+    println!("lists backend={backend:?} seeded hidden={hidden} visible={visible} in {:.1} s", started.elapsed().as_secs_f64());
+    let reader = subjects[1].clone();
+    let owner = subjects[0].clone();
+    let report = |what: &str, mut latencies: Vec<Duration>, items: usize| {
+        latencies.sort();
+        println!(
+            "lists backend={backend:?} hidden={hidden} {what}: items={items} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+            percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
+        );
+    };
+    for (what, subject) in [("reader_advisories_page", &reader), ("owner_advisories_page", &owner)] {
+        let mut latencies = Vec::with_capacity(rounds);
+        let mut items = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let page = node.advisories(subject, None, 100).await?;
+            latencies.push(t.elapsed());
+            items = page.items.len();
+        }
+        report(what, latencies, items);
+    }
+    let mut latencies = Vec::with_capacity(rounds);
+    let mut items = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        let page = node.events(&reader, None, 100).await?;
+        latencies.push(t.elapsed());
+        items = page.items.len();
+    }
+    report("reader_events_page", latencies, items);
+    anyhow::ensure!(node.advisories(&reader, None, 500).await?.items.len() == visible, "the reader misses visible advisories");
+    store.close().await;
+    if let Some(name) = pg_name {
+        drop_pg(&name).await?;
+    }
+    Ok(())
+}
+
 /// Resident set size of this process, bytes (Linux /proc).
 fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -363,6 +475,7 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Append { backend, concurrency, events } => append(backend, concurrency, events).await,
         Bench::Read { binary, concurrency, seconds } => read(&binary, concurrency, seconds).await,
+        Bench::Lists { backend, hidden, visible, rounds } => lists(backend, hidden, visible, rounds).await,
         Bench::Ais { input, sentences, binary, python } => ais_bench::run(&input, sentences, &binary, &python),
         Bench::Live { binary, rate, seconds, vessels, alerts_per_second } => {
             live_bench::run(&binary, rate, seconds, vessels, alerts_per_second).await
