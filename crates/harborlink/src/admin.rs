@@ -118,7 +118,14 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
 }
 
 pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
-    let TokenCommand::Revoke { node, token_id } = cmd;
+    let (node, token_id) = match cmd {
+        TokenCommand::Revoke { node, token_id } => (node, token_id),
+        TokenCommand::BindLegacy { node } => {
+            let bound = open_node(&node).await?.bind_legacy_tokens().await?;
+            println!("{}", json!({ "bound": bound }));
+            return Ok(());
+        }
+    };
     let id: TokenId = token_id.parse().context("token id")?;
     let node = open_node(&node).await?;
     let record = node.revoke_token(Actor::Operator, id).await.map_err(|e| match e {

@@ -207,4 +207,11 @@ pub enum TokenCommand {
         /// The token's id (not its secret).
         token_id: String,
     },
+    /// Bind the stored hashes of tokens issued before token bindings existed (once, after
+    /// upgrading; the node refuses unbound tokens). Trusts the table as it is now: run it only
+    /// on a database you know is untouched.
+    BindLegacy {
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }

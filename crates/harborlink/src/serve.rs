@@ -33,9 +33,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
     };
     let store = node.store().clone();
-    let bound = node.bind_legacy_tokens().await.context("cannot bind the stored token hashes")?;
-    if bound > 0 {
-        tracing::info!(tokens = bound, "token hashes from before bindings bound to their tokens");
+    // Never bound here: a binding cleared by hand would be re-made at every start, which would
+    // turn any hand-edited hash into a working login. The operator binds once, knowingly.
+    let unbound = node.unbound_tokens().await.context("cannot read the stored token hashes")?;
+    if unbound > 0 {
+        tracing::warn!(
+            tokens = unbound,
+            "token hashes without a binding are refused at login; after an upgrade, run `harborlink token bind-legacy` once"
+        );
     }
     let live =
         hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
@@ -50,7 +55,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let limits = hl_api::server::ServeLimits {
         connections_max: settings.connections_max.max(1),
         header_read_timeout: Duration::from_secs(settings.header_read_timeout_secs.max(1)),
-        idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(1)),
+        // A request being answered sends nothing until it is done: the idle limit must outlast
+        // the longest request, or a slow answer would lose its connection.
+        idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(settings.request_timeout_secs + 1)),
         ..hl_api::server::ServeLimits::default()
     };
     hl_api::server::serve(listener, app, limits, shutdown_signal()).await.context("server failed")?;

@@ -94,7 +94,7 @@ pub struct NewUser {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
     )]
     pub name: String,
     pub role: Role,
@@ -112,7 +112,7 @@ pub struct NewToken {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
     )]
     pub label: String,
 }
@@ -152,7 +152,7 @@ pub struct NewAdvisory {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
     )]
     pub title: String,
     #[serde(default)]
@@ -171,7 +171,7 @@ pub struct AdvisoryPatchBody {
     #[schema(
         min_length = 1,
         max_length = 200,
-        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff][^\\u0000-\\u001f\\u007f-\\u009f\\u200b\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff]*$"
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
     )]
     pub title: Option<String>,
     #[schema(
@@ -186,7 +186,9 @@ pub struct AdvisoryPatchBody {
 /// An event of the log. The chain fields (`position`, `seq`, `prev_hash`, `hash`, `signature`)
 /// are shown to the node's administrators only: to anyone else they would reveal how many events
 /// they may not see lie between two they may. Administrators see every event of the chain, but
-/// the `payload` (null, with `redacted: true`) only of those released to them.
+/// the `payload` (null, with `redacted: true`) only of those released to them, and no hash that
+/// would confirm a guess at a withheld payload (a redacted event's `hash` and `signature`, and
+/// the following event's `prev_hash`).
 #[derive(Serialize, ToSchema)]
 pub struct EventView {
     /// Position in this node's log.
@@ -222,7 +224,7 @@ impl From<hl_node::LoggedEvent> for EventView {
     /// The event, with its chain fields when the caller may see them, and its change when it
     /// is released to the caller.
     fn from(logged: hl_node::LoggedEvent) -> Self {
-        let hl_node::LoggedEvent { event: e, position, readable } = logged;
+        let hl_node::LoggedEvent { event: e, position, readable, previous_readable } = logged;
         let payload = if readable {
             serde_json::from_str(&e.payload).unwrap_or(serde_json::Value::Null)
         } else {
@@ -241,9 +243,11 @@ impl From<hl_node::LoggedEvent> for EventView {
             record_id: e.record_id,
             releasability: e.releasability,
             payload,
-            prev_hash: chain.then(|| hex::encode(e.prev_hash)),
-            hash: chain.then(|| hex::encode(e.hash)),
-            signature: chain.then(|| hex::encode(e.signature)),
+            // A withheld payload's hash (here or as the next event's prev_hash) would confirm
+            // guesses at it: shown only where the caller may read the change.
+            prev_hash: (chain && readable && previous_readable).then(|| hex::encode(e.prev_hash)),
+            hash: (chain && readable).then(|| hex::encode(e.hash)),
+            signature: (chain && readable).then(|| hex::encode(e.signature)),
             redacted: !readable,
         }
     }

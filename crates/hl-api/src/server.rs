@@ -89,16 +89,20 @@ pub async fn serve(
         let io = TokioIo::new(Tracked { inner: stream, activity: activity.clone() });
         let service = TowerToHyperService::new(app.clone());
         let connection = graceful.watcher().watch(builder.serve_connection_with_upgrades(io, service).into_owned());
-        let idle_timeout = limits.idle_timeout;
+        let (idle_timeout, header_read_timeout) = (limits.idle_timeout, limits.header_read_timeout);
         tokio::spawn(async move {
             let _permit = permit;
             tokio::pin!(connection);
             loop {
-                let idle_until = activity.last() + idle_timeout;
+                // Until its first byte a connection is a request whose header is late (the HTTP
+                // layer's own header timer starts only at the first byte); after it, idle.
+                let limit = if activity.has_read() { idle_timeout } else { header_read_timeout };
+                let idle_until = activity.last() + limit;
                 tokio::select! {
                     _ = &mut connection => return,
                     () = tokio::time::sleep_until(idle_until) => {
-                        if activity.last() + idle_timeout <= Instant::now() {
+                        let limit = if activity.has_read() { idle_timeout } else { header_read_timeout };
+                        if activity.last() + limit <= Instant::now() {
                             // Dropping the connection closes its socket.
                             metrics::counter!("harborlink_http_connections_idle_closed_total").increment(1);
                             return;
@@ -133,17 +137,22 @@ async fn refuse(mut stream: TcpStream) {
     .await;
 }
 
-/// When a connection last read or wrote a byte.
+/// When a connection last read or wrote a byte, and whether it has read any.
 #[derive(Clone)]
 struct Activity {
     start: Instant,
     /// Milliseconds after `start`.
     last_ms: Arc<AtomicU64>,
+    read_any: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Activity {
     fn new() -> Self {
-        Self { start: Instant::now(), last_ms: Arc::new(AtomicU64::new(0)) }
+        Self { start: Instant::now(), last_ms: Arc::new(AtomicU64::new(0)), read_any: Arc::default() }
+    }
+
+    fn has_read(&self) -> bool {
+        self.read_any.load(Ordering::Relaxed)
     }
 
     fn touch(&self) {
@@ -167,6 +176,7 @@ impl AsyncRead for Tracked {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.read_any.store(true, Ordering::Relaxed);
             self.activity.touch();
         }
         polled

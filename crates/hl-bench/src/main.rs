@@ -348,7 +348,10 @@ async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -
     let started = Instant::now();
     publish(subjects[0].clone(), hidden, Releasability::internal()).await?;
     publish(subjects[0].clone(), visible, Releasability::public()).await?;
-    println!("lists backend={backend:?} seeded hidden={hidden} visible={visible} in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "lists backend={backend:?} seeded hidden={hidden} visible={visible} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let reader = subjects[1].clone();
     let owner = subjects[0].clone();
     let report = |what: &str, mut latencies: Vec<Duration>, items: usize| {
@@ -380,7 +383,10 @@ async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -
         items = page.items.len();
     }
     report("reader_events_page", latencies, items);
-    anyhow::ensure!(node.advisories(&reader, None, 500).await?.items.len() == visible, "the reader misses visible advisories");
+    anyhow::ensure!(
+        node.advisories(&reader, None, 500).await?.items.len() == visible,
+        "the reader misses visible advisories"
+    );
     store.close().await;
     if let Some(name) = pg_name {
         drop_pg(&name).await?;

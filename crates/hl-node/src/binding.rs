@@ -56,7 +56,7 @@ pub async fn verify_token_secrets(store: &dyn Store, key: &BindingKey) -> Result
     let mut found = Vec::new();
     for (token, secret_hash, binding) in store.token_secrets().await? {
         let reason = match binding {
-            None => Some("its hash is not bound yet (start the node once to bind it)"),
+            None => Some("its hash is not bound (refused at login; `harborlink token bind-legacy` after an upgrade)"),
             Some(binding) if !key.holds(&token, &secret_hash, &binding) => {
                 Some("its stored hash does not match its binding (edited by hand?)")
             }

@@ -67,11 +67,24 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Invisible characters that make two names look the same (zero-width space, word joiner,
-/// byte-order mark): refused in one-line texts. The zero-width joiner and non-joiner stay:
-/// Persian, Indic scripts and emoji need them.
+/// Invisible characters that make two names look the same (soft hyphen, combining grapheme
+/// joiner, Mongolian vowel separator, zero-width space, line and paragraph separators, word
+/// joiner and invisible operators, byte-order mark, interlinear annotation): refused in one-line
+/// texts. The zero-width joiner and non-joiner stay (Persian, Indic scripts and emoji need them),
+/// as do directional marks (right-to-left names) and tag characters (emoji subdivision flags).
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200b}' | '\u{2060}' | '\u{feff}')
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{180e}'
+            | '\u{200b}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+    )
 }
 
 /// Checks a one-line human-readable text (titles, names, reasons, labels): trimmed, non-empty,
@@ -91,7 +104,8 @@ pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String, NodeE
     if value.chars().any(|c| is_bidi_control(c) || is_invisible(c)) {
         return Err(NodeError::invalid(
             field,
-            "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069) or invisible characters (U+200B, U+2060, U+FEFF)",
+            "must not contain bidirectional controls (U+202A-U+202E, U+2066-U+2069) or invisible characters \
+             (U+00AD, U+034F, U+180E, U+200B, U+2028, U+2029, U+2060-U+2064, U+FEFF, U+FFF9-U+FFFB)",
         ));
     }
     Ok(value.to_owned())

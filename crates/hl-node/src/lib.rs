@@ -75,9 +75,15 @@ impl Node {
         &self.store
     }
 
-    /// Binds the stored token hashes that predate bindings (at start).
+    /// Binds the stored token hashes that predate bindings (the operator's explicit, one-time
+    /// step after an upgrade; never automatic).
     pub async fn bind_legacy_tokens(&self) -> Result<usize, NodeError> {
         bind_legacy_token_secrets(self.store.as_ref(), &self.binding).await
+    }
+
+    /// Stored token hashes without a binding (refused at login).
+    pub async fn unbound_tokens(&self) -> Result<usize, NodeError> {
+        Ok(self.store.token_secrets().await?.iter().filter(|(_, _, binding)| binding.is_none()).count())
     }
 
     /// Whether the store answers (readiness).

@@ -30,6 +30,11 @@ pub struct LoggedEvent {
     /// Whether the caller may read the change itself. The node's administrators see every
     /// event of the chain, but the payload only of those released to them.
     pub readable: bool,
+    /// Whether the caller may read the event before this one in the log. The hash of an event
+    /// whose payload is withheld would let a guess at that payload be confirmed (the rest of
+    /// the hashed form is shown), so it appears neither on the event itself nor as the next
+    /// event's `prev_hash`.
+    pub previous_readable: bool,
 }
 
 /// One page of the event log, and whether it shows the whole chain (see [`Node::events`]).
@@ -200,16 +205,36 @@ impl Node {
             None
         };
         let nations = self.nations().await?;
-        let items = rows
-            .into_iter()
-            .filter_map(|(pos, event)| {
-                // An unreadable row is not shown; `verify` is where it gets reported.
-                let event = event.ok()?;
-                let owner = Owner { org: event.author_org, nation: nations.get(&event.author_org).copied() };
-                let readable = may_read(subject, owner, &event.releasability);
-                (full_chain || readable).then(|| LoggedEvent { event, position: full_chain.then_some(pos), readable })
-            })
-            .collect();
+        let readable = |event: &Event| {
+            let owner = Owner { org: event.author_org, nation: nations.get(&event.author_org).copied() };
+            may_read(subject, owner, &event.releasability)
+        };
+        // In the full chain the rows are consecutive: each one's predecessor is the row before
+        // (the first one's, the cursor's event).
+        let mut previous_readable = match after_pos {
+            0 => true,
+            pos => {
+                self.store.events_after(pos - 1, 1).await?.first().is_some_and(|(_, e)| e.as_ref().is_ok_and(readable))
+            }
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for (pos, event) in rows {
+            // An unreadable row is not shown; `verify` is where it gets reported.
+            let Ok(event) = event else {
+                previous_readable = false;
+                continue;
+            };
+            let may = readable(&event);
+            if full_chain || may {
+                items.push(LoggedEvent {
+                    event,
+                    position: full_chain.then_some(pos),
+                    readable: may,
+                    previous_readable,
+                });
+            }
+            previous_readable = may;
+        }
         Ok(EventPage { items, next, full_chain })
     }
 
@@ -217,12 +242,22 @@ impl Node {
     /// chain (see [`Node::events`]).
     pub async fn logged_event(&self, subject: &Subject, id: EventId) -> Result<LoggedEvent, NodeError> {
         if !self.reads_full_chain(subject).await? {
-            return Ok(LoggedEvent { event: self.event(subject, id).await?, position: None, readable: true });
+            let event = self.event(subject, id).await?;
+            return Ok(LoggedEvent { event, position: None, readable: true, previous_readable: false });
         }
         let event = self.store.event(id).await?.ok_or(NodeError::NotFound)?;
         let readable = may_read(subject, self.owner(event.author_org).await?, &event.releasability);
         let position = self.store.event_position(id).await?;
-        Ok(LoggedEvent { event, position, readable })
+        let previous_readable = match position {
+            Some(pos) if pos > 1 => match self.store.events_after(pos - 2, 1).await?.into_iter().next() {
+                Some((_, Ok(previous))) => {
+                    may_read(subject, self.owner(previous.author_org).await?, &previous.releasability)
+                }
+                _ => false,
+            },
+            _ => true,
+        };
+        Ok(LoggedEvent { event, position, readable, previous_readable })
     }
 
     /// One event, if the caller may see it.

@@ -83,7 +83,7 @@ async fn projections_rebuild_from_the_log(backend: Backend) {
 /// Replacing a token's stored hash by hand (to log in with a secret of one's own choosing) is
 /// refused at login and reported by `verify`; the untouched tokens keep working.
 async fn a_hand_edited_token_hash_is_refused_and_reported(backend: Backend) {
-    let Some((node, r)) = populated(backend).await else { return };
+    let Some((mut node, r)) = populated(backend).await else { return };
     let me = Client::new(&node, Some(&r.mpa_viewer)).get("/api/v1/me").await;
     let user = me.body["user"]["id"].as_str().unwrap_or_default().to_owned();
     let issued = Client::new(&node, Some(&r.mpa_viewer))
@@ -103,6 +103,17 @@ async fn a_hand_edited_token_hash_is_refused_and_reported(backend: Backend) {
     let (ok, code, text) = verify(&node);
     assert!(!ok && code == Some(3), "{text}");
     assert!(text.contains("TOKEN SECRET BROKEN") && text.contains(&token), "{text}");
+
+    // Clearing the binding as well does not help, not even across a restart (nothing re-binds
+    // a row on its own); binding legacy rows is the operator's explicit step.
+    let cleared =
+        node.execute_sql(&format!("UPDATE token_secrets SET binding = NULL WHERE token_id = '{token}'")).await;
+    assert_eq!(cleared, 1);
+    node.terminate();
+    node.serve();
+    assert_eq!(Client::new(&node, Some(&forged)).get("/api/v1/me").await.status, 401, "an unbound hash logs in");
+    let (ok, _, text) = verify(&node);
+    assert!(!ok && text.contains(&token) && text.contains("not bound"), "{text}");
 }
 
 on_both_backends!(
