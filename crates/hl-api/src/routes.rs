@@ -175,7 +175,8 @@ async fn get_advisory(
 #[utoipa::path(patch, path = "/advisories/{id}", tag = "advisories", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Advisory id")), request_body = AdvisoryPatchBody,
     responses((status = 200, body = AdvisoryView), (status = 403, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Revised by someone else meanwhile: read it again and retry", body = Problem, content_type = "application/problem+json")))]
 async fn update_advisory(
     State(state): State<AppState>,
     Caller(subject): Caller,

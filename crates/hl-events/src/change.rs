@@ -56,6 +56,11 @@ pub enum Change {
         /// A new releasability, chosen by the owner.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         releasability: Option<Releasability>,
+        /// The revision this one was made from: it applies only to that revision, so two
+        /// concurrent revisions cannot silently overwrite each other (the later one is refused
+        /// as a conflict). Absent in events from before it existed (applied unconditionally).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_revision: Option<i64>,
     },
     /// A detector raised an alert about a vessel. Times are the data's own (Unix seconds).
     AlertRaised {

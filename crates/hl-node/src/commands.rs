@@ -335,13 +335,25 @@ impl Node {
         let releasability = patch.releasability.clone().unwrap_or_else(|| current.releasability.clone());
         let change = Change::AdvisoryRevised {
             advisory: id,
-            title,
-            body,
+            title: title.clone(),
+            body: body.clone(),
             severity: patch.severity,
             releasability: patch.releasability,
+            base_revision: Some(current.revision),
         };
-        let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
+        let event = self.unsigned(subject.org, Some(subject.user), releasability.clone(), change);
+        let revised_at_us = event.recorded_at_us;
         self.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
-        self.store.advisory(id).await?.ok_or(NodeError::NotFound)
+        // The revision applied to exactly `current` (or was refused as a conflict), so this is
+        // the state it made, whatever was revised after it.
+        Ok(Advisory {
+            title: title.unwrap_or(current.title),
+            body: body.unwrap_or(current.body),
+            severity: patch.severity.unwrap_or(current.severity),
+            releasability,
+            revised_at_us,
+            revision: current.revision + 1,
+            ..current
+        })
     }
 }

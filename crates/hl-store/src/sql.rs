@@ -387,10 +387,11 @@ macro_rules! sql_store {
                 .execute(&mut *conn)
                 .await
                 .map(drop),
-                Change::AdvisoryRevised { advisory, title, body, severity, releasability } => sqlx::query($sql(
+                Change::AdvisoryRevised { advisory, title, body, severity, releasability, base_revision } => sqlx::query($sql(
                     "UPDATE advisories SET title = COALESCE($1, title), body = COALESCE($2, body), \
                      severity = COALESCE($3, severity), releasability = COALESCE($4, releasability), \
-                     revised_at_us = $5, revision = revision + 1 WHERE id = $6 AND owner_org = $7",
+                     revised_at_us = $5, revision = revision + 1 WHERE id = $6 AND owner_org = $7 \
+                     AND ($8 IS NULL OR revision = $8)",
                 ))
                 .bind(title)
                 .bind(body)
@@ -399,9 +400,13 @@ macro_rules! sql_store {
                 .bind(at)
                 .bind(advisory.to_string())
                 .bind(e.author_org.to_string())
+                .bind(base_revision)
                 .execute(&mut *conn)
                 .await
-                .map(drop),
+                .and_then(|done| {
+                    // Made from a revision that is no longer current: refused (see `base_revision`).
+                    if done.rows_affected() == 0 && base_revision.is_some() { Err(sqlx::Error::RowNotFound) } else { Ok(()) }
+                }),
                 Change::AlertRaised {
                     alert, kind, severity, mmsi, mmsi_2, zone, start_s, end_s, lat, lon, detail, evidence, watch_entry,
                 } => sqlx::query($sql(
@@ -493,7 +498,12 @@ macro_rules! sql_store {
                         .map(drop)
                 }
             };
-            result.map_err(StoreError::from_write)?;
+            result.map_err(|err| match err {
+                sqlx::Error::RowNotFound => {
+                    StoreError::Conflict(String::from("the record was revised meanwhile; read it again and retry"))
+                }
+                other => StoreError::from_write(other),
+            })?;
             if let Some((list, id)) = indexed {
                 reindex_record(conn, list, &id).await?;
             }

@@ -567,7 +567,52 @@ async fn input_quirks_are_refused_with_the_field(backend: Backend) {
     assert!(entries.body["items"].is_array(), "{:?}", entries.body);
 }
 
+/// Concurrent revisions never overwrite each other silently, and each answer is the state its
+/// own revision made: 200 with its own title and a revision number no other answer has, or 409.
+async fn concurrent_revisions_answer_their_own_result_or_conflict(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let created = officer
+        .post(
+            "/api/v1/advisories",
+            &json!({"title": "base", "severity": "low",
+            "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    let id = id(&created.body);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..30 {
+        let (client, path) = (officer.clone(), format!("/api/v1/advisories/{id}"));
+        tasks.spawn(async move { (n, client.patch(&path, &json!({"title": format!("conc{n}")})).await) });
+    }
+    let mut revisions = std::collections::BTreeSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (n, reply) = done.unwrap_or_else(|e| panic!("{e}"));
+        match reply.status {
+            200 => {
+                assert_eq!(
+                    reply.body["title"],
+                    format!("conc{n}"),
+                    "an answer shows another revision: {:?}",
+                    reply.body
+                );
+                assert!(
+                    revisions.insert(reply.body["revision"].as_i64().unwrap_or(0)),
+                    "revision twice: {:?}",
+                    reply.body
+                );
+            }
+            409 => assert_eq!(reply.body["code"], "conflict"),
+            other => panic!("{other}: {:?}", reply.body),
+        }
+    }
+    let last = officer.get(&format!("/api/v1/advisories/{id}")).await;
+    assert_eq!(last.body["revision"].as_i64(), Some(1 + revisions.len() as i64), "{:?} {revisions:?}", last.body);
+}
+
 on_both_backends!(
+    concurrent_revisions_answer_their_own_result_or_conflict,
     input_quirks_are_refused_with_the_field,
     idle_connections_never_starve_a_listener_feed,
     the_api_port_caps_connections_and_closes_slow_and_idle_ones,
