@@ -8,6 +8,41 @@ use uuid::Uuid;
 
 use crate::ParseError;
 
+/// Bits after the version and variant of a UUIDv7: 12 of `rand_a` and 62 of `rand_b`.
+const TAIL_BITS: u32 = 74;
+/// Largest step between two ids of one millisecond (the step is random in 1..=this).
+const TAIL_STEP_MAX: u128 = 1 << 32;
+
+/// A new UUIDv7: the millisecond, then 74 bits that are random for the first id of a
+/// millisecond and grow by a random step for the next ones of this process, so ids still sort
+/// in creation order, but the difference between two reveals nothing about how many were made
+/// between them. (`Uuid::now_v7` counts up by one within a millisecond, which let a reader infer
+/// hidden records created in the same millisecond as two it may see.)
+fn time_ordered() -> Uuid {
+    static LAST: std::sync::Mutex<(u64, u128)> = std::sync::Mutex::new((0, 0));
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let random = Uuid::new_v4().as_u128();
+    let fresh = random & ((1u128 << (TAIL_BITS - 1)) - 1); // leaves headroom for the steps
+    let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (mut ms, mut tail) =
+        if now_ms > last.0 { (now_ms, fresh) } else { (last.0, last.1 + 1 + random % TAIL_STEP_MAX) };
+    if tail >> TAIL_BITS != 0 {
+        // This millisecond is used up (or the clock went back): the next one, never backwards.
+        ms += 1;
+        tail = fresh;
+    }
+    *last = (ms, tail);
+    drop(last);
+    let value = (u128::from(ms & ((1 << 48) - 1)) << 80)
+        | (0x7 << 76)
+        | ((tail >> 62) << 64)
+        | (0b10 << 62)
+        | (tail & ((1u128 << 62) - 1));
+    Uuid::from_u128(value)
+}
+
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -19,7 +54,7 @@ macro_rules! uuid_id {
         impl $name {
             /// A new, time-ordered id.
             pub fn generate() -> Self {
-                Self(Uuid::now_v7())
+                Self(time_ordered())
             }
         }
 
@@ -163,5 +198,28 @@ mod tests {
         let id = OrgId::generate();
         assert_eq!(id.to_string().parse::<OrgId>(), Ok(id));
         assert!("not-a-uuid".parse::<OrgId>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod time_ordered_tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_version_7_strictly_increasing_and_steps_are_not_counts() {
+        let ids: Vec<Uuid> = (0..10_000).map(|_| time_ordered()).collect();
+        assert!(ids.iter().all(|id| id.get_version_num() == 7 && id.get_variant() == uuid::Variant::RFC4122));
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "not strictly increasing");
+        // Within a millisecond the steps vary: one hidden id between two visible ones cannot be
+        // told from none.
+        let steps: std::collections::BTreeSet<u128> = ids
+            .windows(2)
+            .filter(|w| w[0].as_u128() >> 80 == w[1].as_u128() >> 80)
+            .map(|w| w[1].as_u128() - w[0].as_u128())
+            .collect();
+        assert!(steps.len() > 100, "{} distinct steps", steps.len());
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let id_ms = ids[0].as_u128() >> 80;
+        assert!(now_ms.abs_diff(id_ms) < 60_000, "the time part is the time");
     }
 }
