@@ -31,7 +31,13 @@ pub async fn verify(args: &NodeArgs) -> anyhow::Result<bool> {
             for token in &tampered {
                 println!("TOKEN SECRET BROKEN: {token}");
             }
-            Ok(tampered.is_empty())
+            let drift = hl_node::verify_access_projections(opened.store.as_ref())
+                .await
+                .context("cannot read the access projections")?;
+            for row in &drift {
+                println!("PROJECTION EDITED: {row} (`harborlink rebuild` restores it from the log)");
+            }
+            Ok(tampered.is_empty() && drift.is_empty())
         }
         Err(VerifyFailure::Store(err)) => Err(err).context("cannot read the event log"),
         Err(failure) => {

@@ -29,7 +29,7 @@ pub use picture::{
     AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
 };
 pub use queries::{EventPage, LoggedEvent, PAGE_ITEMS_MAX, Page};
-pub use verify::{VerifyFailure, VerifyReport, verify_log};
+pub use verify::{ProjectionDrift, VerifyFailure, VerifyReport, verify_access_projections, verify_log};
 
 /// Who is acting: a user through the API, or the node's operator through the CLI (who has local
 /// access to the data directory and so to everything).

@@ -116,7 +116,31 @@ async fn a_hand_edited_token_hash_is_refused_and_reported(backend: Backend) {
     assert!(!ok && text.contains(&token) && text.contains("not bound"), "{text}");
 }
 
+/// Hand edits to the tables access decisions read (a user's role raised, a revocation cleared)
+/// are reported by `verify`, and `rebuild` restores them from the log.
+async fn hand_edited_roles_and_revocations_are_reported_and_rebuilt(backend: Backend) {
+    let Some((node, r)) = populated(backend).await else { return };
+    let viewer = Client::new(&node, Some(&r.mpa_viewer));
+    let me = viewer.get("/api/v1/me").await;
+    let user = me.body["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let issued = viewer.post(&format!("/api/v1/users/{user}/tokens"), &json!({"label": "old laptop"})).await;
+    let token = issued.body["token"]["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(viewer.delete(&format!("/api/v1/tokens/{token}")).await.status, 200);
+    assert!(verify(&node).0, "intact before the edits");
+    assert_eq!(node.execute_sql(&format!("UPDATE users SET role = 'administrator' WHERE id = '{user}'")).await, 1);
+    assert_eq!(node.execute_sql(&format!("UPDATE tokens SET revoked_at_us = NULL WHERE id = '{token}'")).await, 1);
+    let (ok, code, text) = verify(&node);
+    assert!(!ok && code == Some(3), "{text}");
+    assert!(text.contains(&format!("users {user}")) && text.contains(&format!("tokens {token}")), "{text}");
+    let out = node.cli(&["rebuild"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (ok, _, text) = verify(&node);
+    assert!(ok, "{text}");
+    assert_eq!(viewer.get("/api/v1/me").await.body["user"]["role"], "viewer");
+}
+
 on_both_backends!(
+    hand_edited_roles_and_revocations_are_reported_and_rebuilt,
     a_hand_edited_token_hash_is_refused_and_reported,
     verify_names_the_first_altered_event,
     verify_detects_forged_signatures_and_removed_events,
