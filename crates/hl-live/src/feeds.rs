@@ -301,6 +301,9 @@ async fn tcp_client(
     }
 }
 
+/// A listener feed's open connection: when it last sent something, and how to close it.
+type OpenConnection = (Arc<AtomicU64>, oneshot::Sender<()>);
+
 async fn tcp_listener(
     feed: usize,
     name: &str,
@@ -317,7 +320,7 @@ async fn tcp_listener(
     }
     tracing::info!(feed = %name, address = %bound, "feed listening (tcp)");
     // Open connections: when each last sent something, and how to close it.
-    let open: Arc<Mutex<HashMap<u64, (Arc<AtomicU64>, oneshot::Sender<()>)>>> = Arc::default();
+    let open: Arc<Mutex<HashMap<u64, OpenConnection>>> = Arc::default();
     let base = tokio::time::Instant::now();
     let mut next_id = 0u64;
     loop {

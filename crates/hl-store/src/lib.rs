@@ -283,8 +283,6 @@ pub trait Store: Send + Sync + 'static {
     /// Stores the binding of a token's secret hash (rows from before bindings).
     async fn bind_token_secret(&self, token: &str, binding: &str) -> Result<(), StoreError>;
     async fn advisory(&self, id: RecordId) -> Result<Option<Advisory>, StoreError>;
-    /// Advisories in id (time) order after `after`.
-    async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError>;
 
     /// The advisories released to any of `audiences` (keys of [`hl_policy::Audience`]), in id
     /// order after `after`. Like every `*_visible` listing, its cost depends on the rows released

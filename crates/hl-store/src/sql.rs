@@ -869,18 +869,6 @@ macro_rules! sql_store {
                 row.map(|r| advisory_from_row(&r)).transpose()
             }
 
-            async fn advisories_after(&self, after: Option<RecordId>, limit: u32) -> Result<Vec<Advisory>, StoreError> {
-                // UUIDv7 text sorts by creation time, so the id is also the page cursor.
-                sqlx::query($sql("SELECT * FROM advisories WHERE id > $1 ORDER BY id LIMIT $2"))
-                    .bind(after.map(|a| a.to_string()).unwrap_or_default())
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
-                    .iter()
-                    .map(advisory_from_row)
-                    .collect()
-            }
-
             async fn advisories_visible(
                 &self,
                 audiences: &[String],

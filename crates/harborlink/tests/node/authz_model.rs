@@ -821,7 +821,10 @@ impl Fixture {
     fn releasable(&mut self, tlp: Tlp, kind: ScopeKind) -> (usize, Rel) {
         loop {
             let rel = Rel { tlp, scope: self.scope(kind) };
-            if self.model.malformed(&rel) && !(tlp == Tlp::Red && !matches!(kind, ScopeKind::Organizations)) {
+            // Malformed on purpose only where the combination itself is the point (RED beyond
+            // named recipients); otherwise draw again.
+            let red_beyond_named = tlp == Tlp::Red && !matches!(kind, ScopeKind::Organizations);
+            if !red_beyond_named && self.model.malformed(&rel) {
                 continue;
             }
             let able: Vec<usize> =
@@ -1672,7 +1675,8 @@ impl Reader {
     async fn alert_filters(&mut self, op: &str) {
         let model = self.model.clone();
         let alerts: Vec<&Record> = model.records.iter().filter(|r| r.kind == Kind::Alert).collect();
-        let mut filters: Vec<(String, Box<dyn Fn(&Record) -> bool + Send + Sync>)> = Vec::new();
+        type Filter = Box<dyn Fn(&Record) -> bool + Send + Sync>;
+        let mut filters: Vec<(String, Filter)> = Vec::new();
         for kind in ALERT_KINDS {
             filters.push((format!("kind={kind}"), Box::new(move |r: &Record| r.alert_kind == kind)));
         }
