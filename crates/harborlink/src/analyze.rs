@@ -44,8 +44,7 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let (zone_count, watch_count) = (zones.len(), watchlist.len());
     let input = File::open(&args.input).with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut lines = Lines::new(input);
-    let picture =
-        Picture::new(DetectorConfig::default(), zones, watchlist).with_land(hl_geo::Land::natural_earth_50m());
+    let picture = Picture::new(DetectorConfig::default(), zones, watchlist).with_land(hl_geo::Land::natural_earth());
     // Tracks are for the live picture; analysis needs only the detectors.
     let mut pipeline = Pipeline::new(picture, None);
     let stdout = io::stdout().lock();

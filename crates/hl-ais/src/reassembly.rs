@@ -1,6 +1,9 @@
 //! Multi-sentence messages. Each pending message has its own buffer, keyed by (source station,
 //! channel, sequential message id, VDM/VDO), so fragments of different messages may interleave
-//! and single-sentence messages pass straight through without touching any buffer.
+//! and single-sentence messages pass straight through without touching any buffer. When the tag
+//! block groups the sentences (NMEA 4.10 `g:`), the group id stands for the station: the usual
+//! practice writes `s:` and `c:` on the group's first sentence only, and the message then takes
+//! its station and time from that sentence.
 //!
 //! Memory is bounded: at most [`ReassemblyConfig::pending_max`] messages wait at once (the
 //! oldest is dropped to make room) and a message whose fragments stop coming is dropped after
@@ -41,6 +44,8 @@ struct Key {
 
 struct Pending {
     key: Key,
+    /// The first fragment's station (`s:`), for a group whose later sentences carry none.
+    source: Option<String>,
     next_fragment: u8,
     first_line: u64,
     first_time: Option<i64>,
@@ -105,8 +110,14 @@ impl Reassembler {
         debug_assert!(sentence.fragments > 1);
         let reject = |kind, reason| Rejected { line, kind, reason };
         self.expire(line, sentence.tag.time);
+        // A tag-block group id names the group better than the station: later sentences of a
+        // group often carry only `g:`. Marked so it never equals a station's hash.
+        let station = match sentence.tag.group {
+            Some((_, _, group)) => (1 << 63) | u64::from(group),
+            None => source_hash(sentence.tag.source) & !(1 << 63),
+        };
         let key = Key {
-            source: source_hash(sentence.tag.source),
+            source: station,
             channel: sentence.channel,
             sequence: sentence.sequence,
             own_ship: sentence.own_ship,
@@ -123,7 +134,15 @@ impl Reassembler {
             }
             let mut bits = Bits::new();
             bits.push_armored(sentence.payload).map_err(|e| reject(e.kind(), decode_reason(e)))?;
-            self.pending.push(Pending { key, next_fragment: 2, first_line: line, first_time: sentence.tag.time, bits });
+            let source = sentence.tag.source.map(str::to_owned);
+            self.pending.push(Pending {
+                key,
+                source,
+                next_fragment: 2,
+                first_line: line,
+                first_time: sentence.tag.time,
+                bits,
+            });
             return Ok(None);
         }
         let Some(index) = found else {
@@ -146,9 +165,10 @@ impl Reassembler {
         Ok(None)
     }
 
-    /// Removes a completed payload.
-    pub fn take(&mut self, index: usize) -> Bits {
-        self.pending.swap_remove(index).bits
+    /// Removes a completed payload, with its first fragment's station and time.
+    pub fn take(&mut self, index: usize) -> (Bits, Option<String>, Option<i64>) {
+        let done = self.pending.swap_remove(index);
+        (done.bits, done.source, done.first_time)
     }
 
     /// Drops reported since the last call.
@@ -206,6 +226,8 @@ pub struct Decoder {
     scratch: Bits,
     /// The last decoded message; `Decoded` borrows it.
     message: AisMessage,
+    /// The station of the last multi-sentence message's first fragment; `Decoded` borrows it.
+    group_source: Option<String>,
     line: u64,
 }
 
@@ -218,7 +240,13 @@ impl Default for Decoder {
 impl Decoder {
     pub fn new(config: ReassemblyConfig) -> Self {
         let placeholder = AisMessage::UtcInquiry(crate::message::UtcInquiry::default());
-        Self { reassembler: Reassembler::new(config), scratch: Bits::new(), message: placeholder, line: 0 }
+        Self {
+            reassembler: Reassembler::new(config),
+            scratch: Bits::new(),
+            message: placeholder,
+            group_source: None,
+            line: 0,
+        }
     }
 
     /// Feeds the next line. `Ok(None)` means the line was a fragment that is now waiting.
@@ -227,6 +255,7 @@ impl Decoder {
         let line = self.line;
         let sentence =
             Sentence::parse(raw).map_err(|e| Rejected { line, kind: e.kind(), reason: sentence_reason(e) })?;
+        let (mut first_source, mut first_time) = (None, None);
         let decoded = if sentence.fragments == 1 {
             self.scratch.set_armored(sentence.payload, sentence.fill_bits).map_err(|e| Rejected {
                 line,
@@ -238,19 +267,23 @@ impl Decoder {
             match self.reassembler.push(&sentence, line)? {
                 None => return Ok(None),
                 Some(index) => {
-                    let bits = self.reassembler.take(index);
+                    let (bits, source, time) = self.reassembler.take(index);
+                    (first_source, first_time) = (source, time);
                     decode_into(&bits, &mut self.message)
                 }
             }
         };
         decoded.map_err(|e| Rejected { line, kind: e.kind(), reason: decode_reason(e) })?;
+        // The last sentence's tag block, else the group's first sentence's.
+        self.group_source = first_source;
+        let source = sentence.tag.source.or(self.group_source.as_deref());
         Ok(Some(Decoded {
             message: &self.message,
             line,
             channel: sentence.channel,
             own_ship: sentence.own_ship,
-            source: sentence.tag.source,
-            time: sentence.tag.time,
+            source,
+            time: sentence.tag.time.or(first_time),
         }))
     }
 

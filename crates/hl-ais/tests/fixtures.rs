@@ -126,3 +126,31 @@ fn tag_blocks_give_source_time_and_group_reassembly() {
     assert!(decoded.iter().any(|d| d.0 == 5), "{decoded:?}");
     assert!(data_dir().join("libais").is_dir());
 }
+
+#[test]
+fn a_group_whose_later_sentences_carry_only_g_takes_station_and_time_from_its_first() {
+    // pyais's mixed.txt, lines 24-25: a type 5 in two sentences; the second carries only `g:` and
+    // `n:` (as usual in NMEA 4.10 tag blocks). gpsdecode -j decodes it as MMSI 366989380.
+    let text = read("pyais/mixed.txt");
+    let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').collect();
+    let group = [lines[23], lines[24]];
+    assert!(group[1].starts_with(b"\\g:2-2-27300,n:636995*"), "{}", String::from_utf8_lossy(group[1]));
+    let mut decoder = hl_ais::Decoder::default();
+    assert!(decoder.feed(group[0]).unwrap_or_else(|e| panic!("{e:?}")).is_none());
+    let decoded = decoder.feed(group[1]).unwrap_or_else(|e| panic!("{e:?}"));
+    let decoded = decoded.unwrap_or_else(|| panic!("the group did not complete"));
+    assert_eq!((decoded.message.message_type(), decoded.message.mmsi()), (5, 366_989_380));
+    assert_eq!(decoded.source, Some("b003669710"), "the station of the group's first sentence");
+    assert_eq!(decoded.time, Some(1_428_621_738));
+    assert_eq!(decoder.drain_dropped().count(), 0);
+    // The whole file: nothing dropped as incomplete fragments.
+    let mut decoder = hl_ais::Decoder::default();
+    let mut incomplete = 0;
+    for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        if let Err(rejected) = decoder.feed(line) {
+            incomplete += usize::from(rejected.kind == hl_ais::ErrorKind::IncompleteFragments);
+        }
+    }
+    decoder.finish();
+    assert_eq!(incomplete + decoder.drain_dropped().count(), 0);
+}

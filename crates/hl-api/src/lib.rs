@@ -140,7 +140,19 @@ pub fn app(state: AppState, config: &ApiConfig) -> Router {
         .with_state(state)
 }
 
+/// Ready when the database answers and no feed has failed (a failed feed needs the operator:
+/// a node that silently receives nothing is not ready). Only the failed feeds' names are
+/// given here, not why: `/api/v1/feeds` says why, to those who may read it.
 async fn readyz(State(state): State<AppState>) -> Response {
+    let failed: Vec<String> = state.live.feeds().into_iter().filter(|f| f.state == "failed").map(|f| f.name).collect();
+    if !failed.is_empty() {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "feed_failed",
+            format!("feeds failed: {}", failed.join(", ")),
+        )
+        .into_response();
+    }
     match state.node.ping().await {
         Ok(()) => "ready".into_response(),
         Err(err) => {

@@ -295,7 +295,7 @@ pub struct AlertView {
     pub owner: OrgId,
     /// `zone_entry`, `zone_exit`, `zone_dwell`, `ais_gap`, `loitering`, `encounter`,
     /// `position_jump`, `position_on_land`, `duplicate_mmsi`, `invalid_mmsi`,
-    /// `identity_change`, `drift` or `watchlist_hit`.
+    /// `identity_change`, `static_data_invalid`, `drift`, `watchlist_hit` or `feed_silent`.
     pub kind: String,
     /// `info`, `low`, `medium` or `high`.
     pub severity: String,
@@ -356,7 +356,7 @@ impl From<AlertRecord> for AlertView {
 pub struct AlertQuery {
     /// Only this kind.
     #[param(
-        pattern = "^(zone_entry|zone_exit|zone_dwell|ais_gap|loitering|encounter|position_jump|position_on_land|duplicate_mmsi|invalid_mmsi|identity_change|drift|watchlist_hit)$"
+        pattern = "^(zone_entry|zone_exit|zone_dwell|ais_gap|loitering|encounter|position_jump|position_on_land|duplicate_mmsi|invalid_mmsi|identity_change|static_data_invalid|drift|watchlist_hit|feed_silent)$"
     )]
     pub kind: Option<String>,
     /// Only this status: `new`, `acknowledged`, `dismissed` or `escalated`.
@@ -700,6 +700,17 @@ pub struct FeedViewDoc {
     pub name: String,
     /// `tcp_client`, `tcp_listener`, `udp`, `file` or `http`.
     pub kind: String,
+    /// `starting`, `running`, `connecting` (a client between attempts), `finished` (a file
+    /// replayed to its end) or `failed` (stopped for good: see `error`; `/readyz` then fails).
+    #[schema(pattern = "^(starting|running|connecting|finished|failed)$")]
+    pub state: String,
+    /// Why a failed feed stopped.
+    pub error: Option<String>,
+    /// Where message times come from: `tag` (tag blocks, else base stations, whatever their
+    /// age: recordings), `reception`, or `auto` (tag-block times within 5 min ahead and a day
+    /// behind reception, else reception).
+    #[schema(pattern = "^(tag|reception|auto)$")]
+    pub time: String,
     pub connected: bool,
     pub connections: u64,
     pub bytes: u64,

@@ -16,13 +16,18 @@ pub enum AlertKind {
     DuplicateMmsi,
     InvalidMmsi,
     IdentityChange,
+    /// Static data that cannot be true (IMO check digit, impossible length, faster than the
+    /// declared type goes): a data-quality finding, not a change of identity.
+    StaticDataInvalid,
     Drift,
     WatchlistHit,
+    /// A feed (receiver) went quiet: one alert for the feed, not a gap per vessel it heard.
+    FeedSilent,
 }
 
 impl AlertKind {
     /// Every kind, in the order of the list above.
-    pub const ALL: [AlertKind; 13] = [
+    pub const ALL: [AlertKind; 15] = [
         AlertKind::ZoneEntry,
         AlertKind::ZoneExit,
         AlertKind::ZoneDwell,
@@ -34,8 +39,10 @@ impl AlertKind {
         AlertKind::DuplicateMmsi,
         AlertKind::InvalidMmsi,
         AlertKind::IdentityChange,
+        AlertKind::StaticDataInvalid,
         AlertKind::Drift,
         AlertKind::WatchlistHit,
+        AlertKind::FeedSilent,
     ];
 
     /// The kind named `name` (as [`AlertKind::as_str`] writes it).
@@ -56,8 +63,10 @@ impl AlertKind {
             AlertKind::DuplicateMmsi => "duplicate_mmsi",
             AlertKind::InvalidMmsi => "invalid_mmsi",
             AlertKind::IdentityChange => "identity_change",
+            AlertKind::StaticDataInvalid => "static_data_invalid",
             AlertKind::Drift => "drift",
             AlertKind::WatchlistHit => "watchlist_hit",
+            AlertKind::FeedSilent => "feed_silent",
         }
     }
 }
@@ -123,4 +132,6 @@ pub struct Alert {
     pub zone: Option<String>,
     /// The watch-list entry matched, for watch-list hits (when entries have ids).
     pub watch_entry: Option<String>,
+    /// The feed concerned, for feed alerts (`feed_silent`, whose `mmsi` is 0).
+    pub feed: Option<String>,
 }

@@ -20,6 +20,7 @@ pub struct AlertKey {
     pub zone: Option<String>,
     pub mmsi_2: Option<u32>,
     pub watch_entry: Option<String>,
+    pub feed: Option<String>,
 }
 
 impl AlertKey {
@@ -30,6 +31,7 @@ impl AlertKey {
             zone: alert.zone.clone(),
             mmsi_2: alert.mmsi_2,
             watch_entry: alert.watch_entry.clone(),
+            feed: alert.feed.clone(),
         }
     }
 }
@@ -135,6 +137,7 @@ mod tests {
             detail: String::new(),
             zone: zone.map(str::to_owned),
             watch_entry: None,
+            feed: None,
         }
     }
 

@@ -65,9 +65,10 @@ pub struct DetectorConfig {
     pub encounter_seconds_min: i64,
     /// Encounters of the same pair less than this apart are one.
     pub encounter_merge_seconds: i64,
-    /// Position on land: the position and points this far around it must all be on land (the
-    /// 1:50m coastline is accurate to about a kilometre; ships at quays must not count).
-    pub land_margin_m: f64,
+    /// Position on land: the position must be on land and further than this from any water
+    /// (coast, lake, river): ships at quays, in docks and on rivers must not count, and the
+    /// 1:50m rivers are accurate only to a few kilometres.
+    pub land_clearance_m: f64,
     /// Static data inconsistent with behaviour: a declared type faster than its ceiling (see
     /// [`type_speed_ceiling_kn`]) for at least this many consecutive reports...
     pub inconsistent_reports_min: u32,
@@ -77,6 +78,11 @@ pub struct DetectorConfig {
     pub duplicate_jumps_min: usize,
     /// ...within this many seconds mean two transmitters share the MMSI.
     pub duplicate_window_seconds: i64,
+    /// A feed that delivered at least `feed_active_messages_min` messages and then nothing for
+    /// this long is silent: one `feed_silent` alert, and no gaps for the vessels its silence
+    /// explains.
+    pub feed_silent_seconds: i64,
+    pub feed_active_messages_min: u64,
 }
 
 impl Default for DetectorConfig {
@@ -98,11 +104,13 @@ impl Default for DetectorConfig {
             encounter_speed_kn: 2.0,
             encounter_seconds_min: 2 * 3_600,
             encounter_merge_seconds: 4 * 3_600,
-            land_margin_m: 1_000.0,
+            land_clearance_m: 5_000.0,
             inconsistent_reports_min: 3,
             inconsistent_seconds_min: 300,
             duplicate_jumps_min: 3,
             duplicate_window_seconds: 600,
+            feed_silent_seconds: 300,
+            feed_active_messages_min: 20,
         }
     }
 }
@@ -196,6 +204,31 @@ struct Vessel {
     /// `last.time` of the silence a live sweep already reported as a gap (0: none), so a sweep
     /// reports one silence once.
     gap_swept: i64,
+    /// The feed that last heard the vessel (its silence is judged on that feed's clock, and
+    /// excused by that feed's own silence).
+    feed: u16,
+}
+
+/// What the picture knows of one feed (receiver): when it was last heard, and its last outage.
+#[derive(Debug, Default, Clone)]
+struct FeedWatch {
+    name: String,
+    /// Whether its silence is news (a receiver's is; lines posted now and then over HTTP are
+    /// not).
+    watched: bool,
+    /// Time of the last message, on the feed's clock.
+    last: i64,
+    messages: u64,
+    last_position: Option<Position>,
+    /// The current silence has been reported.
+    silent_reported: bool,
+    /// The last silence that ended: (from, to).
+    outage: Option<(i64, i64)>,
+}
+
+/// Seconds of `[from, to]` inside `[a, b]`.
+fn overlap(a: i64, b: i64, from: i64, to: i64) -> i64 {
+    (b.min(to) - a.max(from)).max(0)
 }
 
 /// Every vessel's state and every detector.
@@ -219,6 +252,10 @@ pub struct Picture {
     pairs: FastMap<(u32, u32), Rendezvous>,
     /// Each vessel's partners in `pairs`, so a report touches only its own pairs.
     partners: FastMap<u32, Vec<u32>>,
+    /// Feeds by number (see [`Picture::heard`]).
+    feeds: Vec<FeedWatch>,
+    /// The feed of the message being observed.
+    current_feed: u16,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
@@ -242,6 +279,7 @@ fn alert(kind: AlertKind, mmsi: u32, start: i64, end: i64, at: &Position, severi
         detail,
         zone: None,
         watch_entry: None,
+        feed: None,
     }
 }
 
@@ -258,6 +296,8 @@ impl Picture {
             slow_cells: FastMap::default(),
             pairs: FastMap::default(),
             partners: FastMap::default(),
+            feeds: Vec::new(),
+            current_feed: 0,
             skipped_repeats: 0,
             skipped_out_of_order: 0,
         }
@@ -313,25 +353,101 @@ impl Picture {
             .collect();
     }
 
-    /// Reports vessels silent past their gap threshold at `now` without waiting for their next
-    /// report (a live node cannot wait: a vessel that went dark sends nothing more). Each silence
-    /// is reported once; if the vessel comes back, its next report yields the gap again with its
-    /// full length, which the alert gate merges into this one.
-    pub fn sweep(&mut self, now: i64) -> Vec<Alert> {
+    /// Names feed number `feed` (for its alerts) and says whether its silence is reported.
+    pub fn name_feed(&mut self, feed: u16, name: &str, watched: bool) {
+        let watch = self.feed_watch(feed);
+        watch.name = name.to_owned();
+        watch.watched = watched;
+    }
+
+    fn feed_watch(&mut self, feed: u16) -> &mut FeedWatch {
+        let index = usize::from(feed);
+        if self.feeds.len() <= index {
+            self.feeds.resize_with(index + 1, FeedWatch::default);
+        }
+        &mut self.feeds[index]
+    }
+
+    /// A message from feed `feed` at `time` (its own clock), before it is observed: the feed is
+    /// alive, and the reports that follow came through it.
+    pub fn heard(&mut self, feed: u16, time: i64) {
+        let silent_after = self.config.feed_silent_seconds;
+        self.current_feed = feed;
+        let watch = self.feed_watch(feed);
+        if watch.messages > 0 && time - watch.last > silent_after {
+            watch.outage = Some((watch.last, time));
+        }
+        if watch.messages == 0 || time >= watch.last {
+            watch.last = time;
+            watch.silent_reported = false;
+        }
+        watch.messages += 1;
+    }
+
+    /// Seconds of a vessel's silence `[since, now]` that its feed's own silence explains.
+    fn excused(&self, feed: u16, since: i64, now: i64) -> i64 {
+        let Some(watch) = self.feeds.get(usize::from(feed)).filter(|w| w.watched) else { return 0 };
+        let past = watch.outage.map_or(0, |(a, b)| overlap(a, b, since, now));
+        let ongoing =
+            if now - watch.last > self.config.feed_silent_seconds { overlap(watch.last, now, since, now) } else { 0 };
+        past + ongoing
+    }
+
+    /// Reports, on feed `feed`'s clock `now`, the feed's own silence (once per silence) and the
+    /// vessels last heard through it that are silent past their gap threshold, without waiting
+    /// for their next report (a live node cannot wait: a vessel that went dark sends nothing
+    /// more). A vessel whose silence the feed's explains is not a gap. Each silence is reported
+    /// once; if the vessel comes back, its next report yields the gap again with its full
+    /// length, which the alert gate merges into this one.
+    pub fn sweep(&mut self, feed: u16, now: i64) -> Vec<Alert> {
         let mut alerts = Vec::new();
         let config = &self.config;
+        if let Some(watch) = self.feeds.get_mut(usize::from(feed))
+            && watch.watched
+            && watch.messages >= config.feed_active_messages_min
+            && now - watch.last > config.feed_silent_seconds
+            && !watch.silent_reported
+        {
+            watch.silent_reported = true;
+            let at = watch.last_position.or_else(|| Position::new(0.0, 0.0));
+            if let Some(at) = at {
+                let mut silent = alert(
+                    AlertKind::FeedSilent,
+                    0,
+                    watch.last,
+                    now,
+                    &at,
+                    Severity::Medium,
+                    format!(
+                        "feed `{}` silent for {} min after {} messages; the gaps of the vessels it heard are not reported",
+                        watch.name,
+                        (now - watch.last) / 60,
+                        watch.messages
+                    ),
+                );
+                silent.feed = Some(watch.name.clone());
+                alerts.push(silent);
+            }
+        }
+        let mut found_gaps = Vec::new();
         for (&mmsi, &slot) in &self.index {
-            let Some(vessel) = self.states.get_mut(slot as usize) else { continue };
+            let Some(vessel) = self.states.get(slot as usize) else { continue };
             let Some(last) = vessel.last else { continue };
-            if vessel.gap_swept == last.time {
+            if vessel.feed != feed || vessel.gap_swept == last.time {
                 continue;
             }
+            let since = vessel.last_heard.max(last.time);
             let silence =
-                Silence { mmsi, last: &last, since: vessel.last_heard.max(last.time), recent: &vessel.recent };
+                Silence { mmsi, last: &last, since, recent: &vessel.recent, excused: self.excused(feed, since, now) };
             if let Some(found) = gap(&silence, now, Seen::StillSilent, config, &self.zones) {
-                vessel.gap_swept = last.time;
-                alerts.push(found);
+                found_gaps.push((slot, last.time, found));
             }
+        }
+        for (slot, last_time, found) in found_gaps {
+            if let Some(vessel) = self.states.get_mut(slot as usize) {
+                vessel.gap_swept = last_time;
+            }
+            alerts.push(found);
         }
         alerts.sort_by_key(|a| a.mmsi);
         alerts
@@ -383,14 +499,19 @@ impl Picture {
             class: report.class,
             status: report.status,
         };
+        let feed = self.current_feed;
+        let (previous_feed, since, heard_before) =
+            (vessel.feed, vessel.last_heard.max(vessel.last.map_or(0, |l| l.time)), vessel.last.is_some());
+        let excused = if heard_before { self.excused(previous_feed, since, report.time) } else { 0 };
+        let vessel = &mut self.states[slot];
+        vessel.feed = feed;
+        if let Some(watch) = self.feeds.get_mut(usize::from(feed)) {
+            watch.last_position = Some(report.position);
+        }
         if let Some(last) = vessel.last {
-            // AIS gap: a vessel that was transmitting falls silent for many of its intervals.
-            let silence = Silence {
-                mmsi: report.mmsi,
-                last: &last,
-                since: vessel.last_heard.max(last.time),
-                recent: &vessel.recent,
-            };
+            // AIS gap: a vessel that was transmitting falls silent for many of its intervals
+            // (less the part its feed's own silence explains).
+            let silence = Silence { mmsi: report.mmsi, last: &last, since, recent: &vessel.recent, excused };
             alerts.extend(gap(&silence, report.time, Seen::Returned, &config, &self.zones));
             // Position jump: an implied speed no ship can make.
             if kinematics::jumped(vessel, last, fix, report, near_zone, &config, &mut alerts) {
@@ -407,9 +528,8 @@ impl Picture {
             vessel.last_heard = report.time;
             return alerts;
         }
-        // Static data inconsistent with behaviour: faster than the declared type can go.
-        // Reported as an identity anomaly (`identity_change`, the kind list being fixed), with
-        // the inconsistency named in the detail.
+        // Static data inconsistent with behaviour: faster than the declared type can go. A
+        // data-quality finding (`static_data_invalid`), with the inconsistency in the detail.
         let ceiling = vessel.ship_type.and_then(type_speed_ceiling_kn);
         match (ceiling, report.speed) {
             (Some(max), Some(speed)) if speed > max && speed < 102.2 => {
@@ -424,12 +544,12 @@ impl Picture {
                 {
                     vessel.inconsistencies |= flag;
                     alerts.push(alert(
-                        AlertKind::IdentityChange,
+                        AlertKind::StaticDataInvalid,
                         report.mmsi,
                         vessel.too_fast.1,
                         report.time,
                         &report.position,
-                        Severity::Medium,
+                        Severity::Low,
                         format!(
                             "static data inconsistent with behaviour: declared ship type {} but {:.1} kn for {} min (ceiling {max:.0} kn)",
                             vessel.ship_type.unwrap_or(0),
@@ -484,7 +604,7 @@ impl Picture {
                 alerts.extend(loitering::close(mmsi, &spell, &config));
             }
             let Some(last) = vessel.last else { continue };
-            let silence = Silence { mmsi, last: &last, since: last.time, recent: &vessel.recent };
+            let silence = Silence { mmsi, last: &last, since: last.time, recent: &vessel.recent, excused: 0 };
             alerts.extend(gap(&silence, now, Seen::EndOfData, &config, &self.zones));
         }
         alerts

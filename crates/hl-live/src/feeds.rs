@@ -77,10 +77,34 @@ impl FeedSource {
     }
 
     /// Replayed files keep their recorded times; everything else is live.
-    pub fn time_source(&self) -> TimeSource {
+    pub fn default_time(&self) -> FeedTime {
         match self {
-            FeedSource::File { .. } => TimeSource::Recorded,
-            _ => TimeSource::Live,
+            FeedSource::File { .. } => FeedTime::Tag,
+            _ => FeedTime::Auto,
+        }
+    }
+}
+
+/// Where a feed's message times come from (the feed's `time` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedTime {
+    /// The tag-block times (else base stations' UTC reports), whatever their age: recorded
+    /// traffic, replayed or pushed over a socket. The feed runs on the recording's clock.
+    Tag,
+    /// The time of reception, whatever the tag block says.
+    Reception,
+    /// The tag-block time when it is within 5 minutes ahead and a day behind reception, else
+    /// the time of reception: live receivers, some with tag blocks, some with wrong clocks.
+    Auto,
+}
+
+impl FeedTime {
+    pub fn source(self) -> TimeSource {
+        match self {
+            FeedTime::Tag => TimeSource::Recorded,
+            FeedTime::Reception => TimeSource::Reception,
+            FeedTime::Auto => TimeSource::Live,
         }
     }
 }
@@ -91,6 +115,43 @@ pub struct FeedConfig {
     pub name: String,
     #[serde(flatten)]
     pub source: FeedSource,
+    /// Where message times come from; by default `tag` for files and `auto` for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<FeedTime>,
+}
+
+impl FeedConfig {
+    pub fn time(&self) -> FeedTime {
+        self.time.unwrap_or_else(|| self.source.default_time())
+    }
+}
+
+/// What a feed is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FeedState {
+    /// Not started yet.
+    #[default]
+    Starting,
+    /// Reading (a listener listening, a client connected, a file being replayed).
+    Running,
+    /// A client trying to (re)connect.
+    Connecting,
+    /// A file replayed to its end.
+    Finished,
+    /// Stopped for good, with the reason: the operator must act.
+    Failed(String),
+}
+
+impl FeedState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FeedState::Starting => "starting",
+            FeedState::Running => "running",
+            FeedState::Connecting => "connecting",
+            FeedState::Finished => "finished",
+            FeedState::Failed(_) => "failed",
+        }
+    }
 }
 
 /// What a feed has done, shared between its task, the engine and the API.
@@ -103,6 +164,22 @@ pub struct FeedStatus {
     pub finished: AtomicBool,
     /// The bound address of a listener (port 0 picks one).
     pub local_addr: std::sync::Mutex<Option<SocketAddr>>,
+    pub state: std::sync::Mutex<FeedState>,
+}
+
+impl FeedStatus {
+    /// Sets the feed's state (and its `harborlink_feed_up` gauge: 1 unless failed).
+    pub(crate) fn set_state(&self, name: &str, state: FeedState) {
+        let up = if matches!(state, FeedState::Failed(_)) { 0.0 } else { 1.0 };
+        metrics::gauge!("harborlink_feed_up", "feed" => name.to_owned()).set(up);
+        if let Ok(mut slot) = self.state.lock() {
+            *slot = state;
+        }
+    }
+
+    pub fn state(&self) -> FeedState {
+        self.state.lock().map(|s| s.clone()).unwrap_or_default()
+    }
 }
 
 /// Cuts a byte stream into batches of whole lines.
@@ -118,6 +195,11 @@ pub(crate) struct LineCutter {
 impl LineCutter {
     pub(crate) fn new(feed: usize, source: TimeSource) -> Self {
         Self { feed, source, pending: Vec::new(), skipping: false, too_long: 0 }
+    }
+
+    /// Bytes of an unfinished line held back.
+    pub(crate) fn pending_len(&self) -> usize {
+        self.pending.len()
     }
 
     /// Takes `bytes`; returns a batch of the whole lines completed, if any.
@@ -195,21 +277,31 @@ impl LineCutter {
 }
 
 /// Runs one feed until the engine goes away.
-pub(crate) async fn run(feed: usize, config: FeedConfig, status: Arc<FeedStatus>, work: mpsc::Sender<Work>) {
-    let source = config.source.time_source();
+pub(crate) async fn run(
+    feed: usize,
+    config: FeedConfig,
+    status: Arc<FeedStatus>,
+    work: mpsc::Sender<Work>,
+    node: hl_node::Node,
+) {
+    let source = config.time().source();
     let name = config.name.clone();
     let result = match config.source {
         FeedSource::TcpClient { address } => tcp_client(feed, &name, &address, source, &status, &work).await,
         FeedSource::TcpListener { listen, idle_timeout_secs } => {
             let idle = Duration::from_secs(idle_timeout_secs.unwrap_or(LISTENER_IDLE_TIMEOUT_SECS).max(1));
-            tcp_listener(feed, &name, listen, idle, source, status, work).await
+            tcp_listener(feed, &name, listen, idle, source, status.clone(), work).await
         }
         FeedSource::Udp { listen } => udp(feed, &name, listen, source, &status, &work).await,
-        FeedSource::File { path, pace } => file(feed, &name, &path, pace, &status, &work).await,
+        FeedSource::File { path, pace } => {
+            let replay = Replay { feed, name: &name, path: &path, pace, source };
+            file(replay, &status, &work, &node).await
+        }
         FeedSource::Http => Ok(()),
     };
     if let Err(err) = result {
-        tracing::error!(feed = %name, error = %err, "feed stopped");
+        tracing::error!(feed = %name, error = %err, "feed failed");
+        status.set_state(&name, FeedState::Failed(err.to_string()));
     }
 }
 
@@ -277,6 +369,7 @@ async fn tcp_client(
         match tokio::net::TcpStream::connect(address).await {
             Ok(mut stream) => {
                 backoff = BACKOFF_FIRST;
+                status.set_state(name, FeedState::Running);
                 status.connected.store(true, Ordering::Relaxed);
                 status.connections.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(feed = %name, %address, "feed connected");
@@ -286,9 +379,11 @@ async fn tcp_client(
                 if !alive {
                     return Ok(());
                 }
+                status.set_state(name, FeedState::Connecting);
                 tracing::warn!(feed = %name, %address, "feed connection closed; reconnecting");
             }
             Err(err) => {
+                status.set_state(name, FeedState::Connecting);
                 tracing::warn!(feed = %name, %address, error = %err, retry_in_ms = backoff.as_millis() as u64, "feed connection failed");
             }
         }
@@ -318,6 +413,7 @@ async fn tcp_listener(
     if let Ok(mut slot) = status.local_addr.lock() {
         *slot = Some(bound);
     }
+    status.set_state(name, FeedState::Running);
     tracing::info!(feed = %name, address = %bound, "feed listening (tcp)");
     // Open connections: when each last sent something, and how to close it.
     let open: Arc<Mutex<HashMap<u64, OpenConnection>>> = Arc::default();
@@ -382,6 +478,7 @@ async fn udp(
     if let Ok(mut slot) = status.local_addr.lock() {
         *slot = Some(bound);
     }
+    status.set_state(name, FeedState::Running);
     tracing::info!(feed = %name, address = %bound, "feed listening (udp)");
     let mut buf = vec![0u8; DATAGRAM_BYTES_MAX];
     loop {
@@ -403,50 +500,111 @@ async fn udp(
     }
 }
 
-async fn file(
+/// A file feed to replay.
+struct Replay<'a> {
     feed: usize,
-    name: &str,
-    path: &std::path::Path,
+    name: &'a str,
+    path: &'a std::path::Path,
     pace: Pace,
+    source: TimeSource,
+}
+
+/// Bytes of a file's start that identify it (with its path): a file replaced by another starts
+/// over, a file appended to resumes.
+const IDENTITY_PREFIX_BYTES: usize = 4_096;
+/// How often a replay's position is saved (and at its end).
+const POSITION_SAVE_EVERY: Duration = Duration::from_secs(1);
+
+fn file_identity(path: &std::path::Path, text: &[u8]) -> String {
+    use sha2::Digest;
+    let prefix = &text[..text.len().min(IDENTITY_PREFIX_BYTES)];
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    format!("{}#{}", canonical.display(), hex::encode(sha2::Sha256::digest(prefix)))
+}
+
+/// Replays a file once, from where the last run of the node left it. Each batch is sent to the
+/// engine and its position saved once the engine has processed it, so a restart neither loses
+/// nor repeats lines (at most the last second's are processed twice after a crash).
+async fn file(
+    replay: Replay<'_>,
     status: &FeedStatus,
     work: &mpsc::Sender<Work>,
+    node: &hl_node::Node,
 ) -> std::io::Result<()> {
-    let mut reader = tokio::fs::File::open(path).await?;
+    let Replay { feed, name, path, pace, source } = replay;
+    let text = tokio::fs::read(path).await?;
+    let identity = file_identity(path, &text);
+    let saved = node.feed_position(name).await.map_err(std::io::Error::other)?;
+    let resume = match saved {
+        Some((known, offset)) if known == identity && offset <= text.len() as u64 => offset as usize,
+        _ => 0,
+    };
     status.connected.store(true, Ordering::Relaxed);
-    tracing::info!(feed = %name, path = %path.display(), "replaying file");
-    let mut cutter = LineCutter::new(feed, TimeSource::Recorded);
-    match pace {
-        Pace::Fast => {
-            pump(&mut reader, &mut cutter, status, work, None).await;
+    status.set_state(name, FeedState::Running);
+    tracing::info!(feed = %name, path = %path.display(), from_byte = resume, "replaying file");
+    status.bytes.fetch_add((text.len() - resume) as u64, Ordering::Relaxed);
+    let mut cutter = LineCutter::new(feed, source);
+    let started = tokio::time::Instant::now();
+    let mut first: Option<i64> = None;
+    let mut offset = resume;
+    let mut last_save = tokio::time::Instant::now();
+    // Lines are cut at the file's own newlines, one engine batch per chunk of lines.
+    let mut rest = &text[resume..];
+    while !rest.is_empty() {
+        let mut end = rest.len().min(READ_CHUNK_BYTES);
+        if let Some(newline) = rest[..end].iter().rposition(|&b| b == b'\n') {
+            end = newline + 1;
         }
-        Pace::Recorded { speed } => {
-            let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-            let mut text = Vec::new();
-            reader.read_to_end(&mut text).await?;
-            status.bytes.fetch_add(text.len() as u64, Ordering::Relaxed);
-            let started = tokio::time::Instant::now();
-            let mut first: Option<i64> = None;
-            for line in text.split_inclusive(|&b| b == b'\n') {
-                if let Some(t) = tag_time(line) {
-                    let origin = *first.get_or_insert(t);
-                    let due = Duration::from_secs_f64(((t - origin).max(0) as f64) / speed);
-                    tokio::time::sleep_until(started + due).await;
+        let (chunk, after) = rest.split_at(end);
+        rest = after;
+        // At recorded pace, one line at a time so each waits for its own time.
+        let pieces: Vec<&[u8]> = match pace {
+            Pace::Fast => vec![chunk],
+            Pace::Recorded { speed } => {
+                let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+                let mut lines = Vec::new();
+                for line in chunk.split_inclusive(|&b| b == b'\n') {
+                    if let Some(t) = tag_time(line) {
+                        let origin = *first.get_or_insert(t);
+                        let due = Duration::from_secs_f64(((t - origin).max(0) as f64) / speed);
+                        tokio::time::sleep_until(started + due).await;
+                    }
+                    lines.push(line);
                 }
-                if let Some(batch) = cutter.push(line)
-                    && work.send(Work::Lines(batch)).await.is_err()
-                {
-                    return Ok(());
-                }
+                lines
             }
-            if let Some(batch) = cutter.finish() {
-                let _ = work.send(Work::Lines(batch)).await;
+        };
+        for piece in pieces {
+            offset += piece.len();
+            let Some(batch) = cutter.push(piece) else { continue };
+            let (reply, processed) = oneshot::channel();
+            if work.send(Work::Report(batch, reply)).await.is_err() || processed.await.is_err() {
+                return Ok(());
+            }
+            if last_save.elapsed() >= POSITION_SAVE_EVERY {
+                last_save = tokio::time::Instant::now();
+                save_position(node, name, &identity, offset - cutter.pending_len()).await;
             }
         }
     }
+    if let Some(batch) = cutter.finish() {
+        let (reply, processed) = oneshot::channel();
+        if work.send(Work::Report(batch, reply)).await.is_err() || processed.await.is_err() {
+            return Ok(());
+        }
+    }
+    save_position(node, name, &identity, text.len()).await;
     status.connected.store(false, Ordering::Relaxed);
     status.finished.store(true, Ordering::Relaxed);
+    status.set_state(name, FeedState::Finished);
     tracing::info!(feed = %name, "file replay finished");
     Ok(())
+}
+
+async fn save_position(node: &hl_node::Node, name: &str, identity: &str, offset: usize) {
+    if let Err(err) = node.save_feed_position(name, identity, offset as u64, hl_node::now_us()).await {
+        tracing::warn!(feed = %name, error = %err, "cannot save the replay's position");
+    }
 }
 
 /// The `c:` time of a line's tag block, for pacing (decoding proper happens in the engine).

@@ -30,7 +30,7 @@ use hl_types::{RecordId, Releasability};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use engine::{ALERT_QUEUE_MAX, BatchReport, FeedCounts, WORK_QUEUE_MAX};
-pub use feeds::{FeedConfig, FeedSource, FeedStatus, LINE_BYTES_MAX, Pace};
+pub use feeds::{FeedConfig, FeedSource, FeedState, FeedStatus, FeedTime, LINE_BYTES_MAX, Pace};
 
 /// Unix seconds, now.
 pub(crate) fn now_s() -> i64 {
@@ -91,6 +91,13 @@ impl Default for LiveConfig {
 pub struct FeedView {
     pub name: String,
     pub kind: &'static str,
+    /// `starting`, `running`, `connecting`, `finished` or `failed`.
+    pub state: &'static str,
+    /// Why a failed feed stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Where message times come from: `tag`, `reception` or `auto`.
+    pub time: FeedTime,
     pub connected: bool,
     pub connections: u64,
     pub bytes: u64,
@@ -141,19 +148,26 @@ impl Live {
         let http_feed = feeds.len();
         names.push(String::from("http"));
         feeds.push((
-            FeedConfig { name: String::from("http"), source: FeedSource::Http },
+            FeedConfig { name: String::from("http"), source: FeedSource::Http, time: None },
             Arc::new(FeedStatus::default()),
         ));
         let mut picture = Picture::new(config.detectors.clone(), Vec::new(), Watchlist::default());
         if config.land {
-            picture = picture.with_land(hl_geo::Land::natural_earth_50m());
+            picture = picture.with_land(hl_geo::Land::natural_earth());
         }
         let mut tracks = Tracks::new(config.track);
         let restored = restore_tracks(&node, &mut tracks).await?;
         let mut gate = AlertGate::new(config.cooldown_s);
         restore_gate(&node, &mut gate, config.cooldown_s).await?;
         tracing::info!(vessels = restored, open_alerts = gate.len(), "live picture restored");
-        let mut state = engine::EngineState::new(Pipeline::new(picture, Some(tracks)), gate, names);
+        let mut pipeline = Pipeline::new(picture, Some(tracks));
+        for (index, (feed, status)) in feeds.iter().enumerate() {
+            pipeline.name_feed(index, &feed.name, index != http_feed);
+            if index == http_feed {
+                status.set_state(&feed.name, FeedState::Running);
+            }
+        }
+        let mut state = engine::EngineState::new(pipeline, gate, names);
         state.default_owner = default_owner(&node, &config).await?;
         let state = Arc::new(Mutex::new(state));
         let (work, work_rx) = mpsc::channel(WORK_QUEUE_MAX);
@@ -183,7 +197,7 @@ impl Live {
         tokio::spawn(live.clone().snapshots(config.snapshot_interval));
         for (index, (feed, status)) in live.feeds.iter().enumerate() {
             if index != http_feed {
-                tokio::spawn(feeds::run(index, feed.clone(), status.clone(), live.work.clone()));
+                tokio::spawn(feeds::run(index, feed.clone(), status.clone(), live.work.clone(), live.node.clone()));
             }
         }
         Ok(live)
@@ -352,9 +366,19 @@ impl Live {
         self.feeds
             .iter()
             .enumerate()
-            .map(|(i, (config, status))| FeedView {
+            .map(|(i, (config, status))| {
+                let state = status.state();
+                (i, config, status, state)
+            })
+            .map(|(i, config, status, state)| FeedView {
                 name: config.name.clone(),
                 kind: config.source.kind(),
+                state: state.as_str(),
+                error: match state {
+                    FeedState::Failed(reason) => Some(reason),
+                    _ => None,
+                },
+                time: config.time(),
                 connected: status.connected.load(Ordering::Relaxed),
                 connections: status.connections.load(Ordering::Relaxed),
                 bytes: status.bytes.load(Ordering::Relaxed),
@@ -420,6 +444,7 @@ async fn restore_gate(
                 zone: alert.zone,
                 mmsi_2: alert.mmsi_2,
                 watch_entry: alert.watch_entry,
+                feed: None,
             };
             gate.remember(key, (alert.id, (alert.owner_org, alert.releasability)), alert.end_s, alert.occurrences);
         }

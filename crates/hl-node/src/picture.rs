@@ -318,6 +318,29 @@ impl Node {
         Ok(())
     }
 
+    /// Saves how far a file feed has been replayed (local state, never in the log).
+    pub async fn save_feed_position(
+        &self,
+        feed: &str,
+        identity: &str,
+        byte_offset: u64,
+        saved_at_us: i64,
+    ) -> Result<(), NodeError> {
+        let local = vec![hl_store::LocalWrite::FeedPosition {
+            feed: feed.to_owned(),
+            identity: identity.to_owned(),
+            byte_offset,
+            saved_at_us,
+        }];
+        self.writer.submit(AppendRequest { events: vec![], local }).await?;
+        Ok(())
+    }
+
+    /// A file feed's saved position (file identity, byte offset): for the node's own feeds.
+    pub async fn feed_position(&self, feed: &str) -> Result<Option<(String, u64)>, NodeError> {
+        Ok(self.store.feed_position(feed).await?)
+    }
+
     /// Saved tracks after MMSI `after`, in MMSI order: for the node's own live picture at start.
     pub async fn saved_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, NodeError> {
         Ok(self.store.load_tracks(after, limit).await?)

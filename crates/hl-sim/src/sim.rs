@@ -385,7 +385,7 @@ impl Simulation {
                 Anomaly::Drift => push("drift", None),
                 Anomaly::Rename => push("identity_change", None),
                 Anomaly::Jump => push("position_jump", None),
-                Anomaly::FastTug => push("identity_change", None),
+                Anomaly::FastTug => push("static_data_invalid", None),
                 // Gaps, invalid MMSIs and watch-list hits are timed by the reports themselves.
                 _ => {}
             }

@@ -76,6 +76,8 @@ pub enum LocalWrite {
     /// replacing what was stored for the vessel. Written through the node's single writer so
     /// that saving the picture never contends with appends for the database's write lock.
     VesselTrack { mmsi: u32, track: String, saved_at_us: i64 },
+    /// How far a file feed has been replayed (see migration 0006), replacing what was stored.
+    FeedPosition { feed: String, identity: String, byte_offset: u64, saved_at_us: i64 },
 }
 
 /// Events (and local writes) that must be committed together or not at all.
@@ -345,6 +347,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stored tracks after MMSI `after`, in MMSI order.
     async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError>;
+
+    /// A file feed's stored position: (file identity, byte offset).
+    async fn feed_position(&self, feed: &str) -> Result<Option<(String, u64)>, StoreError>;
 }
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`) and applies migrations.

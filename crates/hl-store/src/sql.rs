@@ -565,6 +565,20 @@ macro_rules! sql_store {
                     .await
                     .map_err(StoreError::from_write)?;
                 }
+                LocalWrite::FeedPosition { feed, identity, byte_offset, saved_at_us } => {
+                    sqlx::query($sql(
+                        "INSERT INTO feed_positions (feed, identity, byte_offset, saved_at_us) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (feed) DO UPDATE SET identity = excluded.identity, \
+                         byte_offset = excluded.byte_offset, saved_at_us = excluded.saved_at_us",
+                    ))
+                    .bind(feed.as_str())
+                    .bind(identity.as_str())
+                    .bind(i64::try_from(*byte_offset).unwrap_or(i64::MAX))
+                    .bind(*saved_at_us)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                }
             }
             Ok(())
         }
@@ -1042,6 +1056,19 @@ macro_rules! sql_store {
                         Ok((u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))?, text(r, "track")?))
                     })
                     .collect()
+            }
+
+            async fn feed_position(&self, feed: &str) -> Result<Option<(String, u64)>, StoreError> {
+                let row = sqlx::query($sql("SELECT identity, byte_offset FROM feed_positions WHERE feed = $1"))
+                    .bind(feed)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    let offset = int(&r, "byte_offset")?;
+                    let offset = u64::try_from(offset).map_err(|_| StoreError::Corrupt(format!("byte_offset {offset}")))?;
+                    Ok((text(&r, "identity")?, offset))
+                })
+                .transpose()
             }
         }
 

@@ -8,14 +8,31 @@ use hl_detect::{Alert, Picture};
 use crate::observe::Observation;
 use crate::tracks::Tracks;
 
-/// Where a feed's times come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a feed's times come from (a feed's `time` setting: `tag`, `reception`, `auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TimeSource {
-    /// Recorded traffic (`analyze`, file replay): NMEA 4.10 tag-block times, else the median
-    /// of base stations' UTC reports; the reception time passed in is ignored.
+    /// `tag`: recorded traffic (`analyze`, file replay, a recording pushed over a socket):
+    /// NMEA 4.10 tag-block times, else the median of base stations' UTC reports; the reception
+    /// time passed in is ignored, and the feed runs on the recording's clock end to end (its
+    /// vessels' silences are judged on that clock, never on the wall clock).
     Recorded,
-    /// A live feed: the tag-block time when it is plausible, else the time of reception.
+    /// `auto`: a live feed: the tag-block time when it is plausible (within
+    /// [`FUTURE_SKEW_MAX_S`] ahead and a day behind reception), else the time of reception.
+    #[default]
     Live,
+    /// `reception`: the time of reception, whatever the tag block says.
+    Reception,
+}
+
+impl TimeSource {
+    /// The setting's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::Recorded => "tag",
+            TimeSource::Live => "auto",
+            TimeSource::Reception => "reception",
+        }
+    }
 }
 
 /// A live tag-block time more than this ahead of reception is impossible (a receiver with a
@@ -114,6 +131,8 @@ fn base_station_time(message: &AisMessage) -> Option<i64> {
 struct Feed {
     decoder: Decoder,
     clock: RecordedClock,
+    /// The time source of its latest line (a feed keeps one).
+    source: TimeSource,
 }
 
 /// Feeds a pipeline keeps state for at most; a larger feed number is refused (a bug upstream).
@@ -170,7 +189,9 @@ impl Pipeline {
                 }
                 None => Some(received),
             },
+            TimeSource::Reception => Some(received),
         };
+        state.source = source;
         counts.messages += 1;
         let Some(time) = time else {
             counts.untimed += 1;
@@ -178,6 +199,7 @@ impl Pipeline {
         };
         let message = decoded.message;
         let mmsi = message.mmsi();
+        picture.heard(u16::try_from(feed).unwrap_or(u16::MAX), time);
         let observation = Observation::of(message, time);
         counts.invalid_positions += u64::from(observation.invalid_position);
         if let Some(identity) = &observation.identity {
@@ -210,9 +232,27 @@ impl Pipeline {
         self.feeds.get(feed).map_or(0, |f| f.decoder.lines())
     }
 
-    /// Live: vessels gone dark by `now`.
+    /// Names feed number `feed` (for its alerts) and says whether its silence is reported.
+    pub fn name_feed(&mut self, feed: usize, name: &str, watched: bool) {
+        self.feed_state(feed);
+        self.picture.name_feed(u16::try_from(feed).unwrap_or(u16::MAX), name, watched);
+    }
+
+    /// Live: feeds gone silent and vessels gone dark, each feed on its own clock: the wall
+    /// clock `now` for live feeds, the recording's clock for recorded ones (a replay's vessels
+    /// are never judged against the wall clock).
     pub fn sweep(&mut self, now: i64) -> Vec<Alert> {
-        self.picture.sweep(now)
+        let mut alerts = Vec::new();
+        for (index, feed) in self.feeds.iter().enumerate() {
+            let clock = match feed.source {
+                TimeSource::Recorded => feed.clock.now,
+                TimeSource::Live | TimeSource::Reception => Some(now),
+            };
+            if let Some(clock) = clock {
+                alerts.extend(self.picture.sweep(u16::try_from(index).unwrap_or(u16::MAX), clock));
+            }
+        }
+        alerts
     }
 
     /// Recorded: the end of the data.

@@ -201,3 +201,62 @@ fn short_texts_cut_at_character_boundaries_and_round_trip_through_json() {
         (Some("EVER DIADEM"), Some(12.3), Some(271.4))
     );
 }
+
+/// The real AISHub capture (gpsd's `ais-nmea-sample.log`, 85,187 lines, 10,335 vessels).
+fn real_capture() -> Vec<Vec<u8>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais/gpsd/ais-nmea-sample.log");
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.split(|&b| b == b'\n').map(|l| l.strip_suffix(b"\r").unwrap_or(l).to_vec()).collect()
+}
+
+#[test]
+fn a_receiver_going_quiet_is_one_feed_alert_not_a_gap_per_vessel() {
+    // The capture arrives live over ten minutes (times of reception), then the receiver stops.
+    let capture = real_capture();
+    let mut p = pipeline();
+    p.name_feed(0, "aishub", true);
+    let mut alerts = Vec::new();
+    let per_second = capture.len() as i64 / 600 + 1;
+    for (i, line) in capture.iter().enumerate() {
+        p.feed(0, TimeSource::Reception, line, T0 + i as i64 / per_second, &mut alerts);
+    }
+    assert!(alerts.iter().all(|a| a.kind != AlertKind::AisGap && a.kind != AlertKind::FeedSilent));
+    let end = T0 + 600;
+    // An hour later: one alert for the feed; no vessel's silence is a gap of its own.
+    let swept = p.sweep(end + 3_600);
+    let kinds: Vec<AlertKind> = swept.iter().map(|a| a.kind).collect();
+    assert_eq!(kinds, [AlertKind::FeedSilent], "{swept:?}");
+    assert_eq!(swept[0].feed.as_deref(), Some("aishub"));
+    assert!(swept[0].detail.contains("silent for 60 min"), "{}", swept[0].detail);
+    // The same vessels silent while the feed carries on (another vessel keeps it alive): gaps.
+    let mut p = pipeline();
+    p.name_feed(0, "aishub", true);
+    for (i, line) in capture.iter().enumerate() {
+        p.feed(0, TimeSource::Reception, line, T0 + i as i64 / per_second, &mut alerts);
+    }
+    let keeper = lines(&position_message(563_808_000, 1.25, 103.85, 12.0, 90.0), None);
+    let mut t = end;
+    while t < end + 3_600 {
+        feed_all(&mut p, TimeSource::Reception, &keeper, t);
+        t += 60;
+    }
+    let gaps = p.sweep(end + 3_600).iter().filter(|a| a.kind == AlertKind::AisGap).count();
+    assert!(gaps > 50, "{gaps} gaps: vessels silent while their feed is not are gaps");
+}
+
+#[test]
+fn a_replayed_recording_runs_on_its_own_clock() {
+    // The capture is from 2012: replayed, its vessels are judged on the recording's clock, not
+    // against today's wall clock (which would make every one of them silent for 14 years).
+    let lines = real_capture();
+    let mut p = pipeline();
+    p.name_feed(0, "replay", true);
+    let mut alerts = Vec::new();
+    for line in &lines {
+        p.feed(0, TimeSource::Recorded, line, 0, &mut alerts);
+    }
+    let wall_clock = T0;
+    let swept = p.sweep(wall_clock);
+    assert!(swept.is_empty(), "{} alerts, first {:?}", swept.len(), swept.first());
+    assert!(p.clock(0).is_some_and(|t| t < 1_400_000_000));
+}

@@ -105,3 +105,59 @@ fn invalid_zone_files_are_refused_with_the_reason() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a valid zone file") && err.contains("not closed"), "{err}");
 }
+
+/// `harborlink analyze` over the real AISHub capture (gpsd's `ais-nmea-sample.log`, 85,187
+/// lines, 10,335 vessels): its alerts as JSON values.
+fn analyze_real_capture() -> Vec<serde_json::Value> {
+    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais/gpsd/ais-nmea-sample.log");
+    let out = Command::new(BIN).arg("analyze").arg(&capture).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(summary.contains("10335 vessels"), "{summary}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect()
+}
+
+#[test]
+fn real_traffic_in_docks_rivers_and_canals_is_not_on_land() {
+    let alerts = analyze_real_capture();
+    let on_land: Vec<&serde_json::Value> = alerts.iter().filter(|a| a["kind"] == "position_on_land").collect();
+    let vessels: std::collections::HashSet<u64> = on_land.iter().filter_map(|a| a["mmsi"].as_u64()).collect();
+    // With Natural Earth 1:50m land alone, 4,150 of the 10,335 vessels were flagged. With the
+    // 1:10m land, lakes, rivers and ports and a 5 km clearance from water, fewer than 3%: most
+    // of those left are on canals and docks that no public-domain layer at hand draws (the
+    // goal of 0.1% stays open; see BENCHMARKS.md).
+    assert!(vessels.len() <= 300, "{} vessels on land", vessels.len());
+    let inside = |a: &serde_json::Value, (south, west, north, east): (f64, f64, f64, f64)| {
+        let (lat, lon) = (a["lat"].as_f64().unwrap_or(0.0), a["lon"].as_f64().unwrap_or(0.0));
+        (south..=north).contains(&lat) && (west..=east).contains(&lon)
+    };
+    for (place, bbox) in [
+        ("Rotterdam Waalhaven", (51.86, 4.38, 51.91, 4.48)),
+        ("Hamburg Waltershof", (53.51, 9.86, 53.56, 9.96)),
+        ("the Port of Antwerp's docks along the Scheldt", (51.22, 4.25, 51.32, 4.45)),
+        ("New Orleans, the Mississippi at the French Quarter", (29.93, -90.08, 29.97, -90.03)),
+        ("Rotterdam's Nieuwe Maas", (51.88, 4.25, 51.93, 4.55)),
+    ] {
+        let flagged: Vec<_> = on_land.iter().filter(|a| inside(a, bbox)).collect();
+        assert!(flagged.is_empty(), "vessels in {place} flagged on land: {flagged:?}");
+    }
+}
+
+#[test]
+fn real_static_data_errors_are_data_quality_findings_not_identity_changes() {
+    let alerts = analyze_real_capture();
+    let of = |kind: &str| alerts.iter().filter(|a| a["kind"] == kind).collect::<Vec<_>>();
+    // All 97 former identity_change alerts on this capture were bad IMO check digits.
+    let invalid = of("static_data_invalid");
+    assert!(invalid.len() >= 90, "{}", invalid.len());
+    for a in &invalid {
+        assert_eq!(a["severity"], "low", "{a}");
+        assert!(a["detail"].as_str().is_some_and(|d| d.contains("check digit") || d.contains("length")), "{a}");
+    }
+    for a in of("identity_change") {
+        assert!(a["detail"].as_str().is_some_and(|d| d.contains("changed from")), "{a}");
+    }
+}

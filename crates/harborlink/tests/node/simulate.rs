@@ -101,6 +101,7 @@ fn every_detector_finds_the_injected_anomalies() {
         "duplicate_mmsi",
         "invalid_mmsi",
         "identity_change",
+        "static_data_invalid",
         "drift",
         "watchlist_hit",
     ] {

@@ -54,6 +54,8 @@ pub(super) struct Silence<'a> {
     pub since: i64,
     /// Times of recent reports (to judge "was transmitting").
     pub recent: &'a VecDeque<i64>,
+    /// Seconds of the silence its feed's own silence explains (not counted towards a gap).
+    pub excused: i64,
 }
 
 /// The gap alert, if the silence up to `now` is one.
@@ -68,7 +70,7 @@ pub(super) fn gap(
     let length = now - silence.since;
     let interval = expected_interval_s(last);
     let threshold = (interval * config.gap_intervals).max(config.gap_seconds_min as f64);
-    if length as f64 <= threshold {
+    if (length - silence.excused) as f64 <= threshold {
         return None;
     }
     let before = silence.recent.iter().filter(|&&t| last.time - t <= 3_600).count();
@@ -125,7 +127,7 @@ mod tests {
         let steady: VecDeque<i64> = (0..10).map(|i| last.time - i * 10).collect();
         let sparse: VecDeque<i64> = VecDeque::from([last.time]);
         let at = |recent: &VecDeque<i64>, now: i64, seen| {
-            gap(&Silence { mmsi: 1, last: &last, since: last.time, recent }, now, seen, &config, &[])
+            gap(&Silence { mmsi: 1, last: &last, since: last.time, recent, excused: 0 }, now, seen, &config, &[])
         };
         // 10 s interval x 60 = 600 s, but never under 900 s.
         assert!(at(&steady, last.time + 900, Seen::Returned).is_none());

@@ -162,12 +162,12 @@ impl Picture {
         }
         for detail in static_findings {
             alerts.push(alert(
-                AlertKind::IdentityChange,
+                AlertKind::StaticDataInvalid,
                 report.mmsi,
                 report.time,
                 report.time,
                 &at,
-                Severity::Medium,
+                Severity::Low,
                 detail,
             ));
         }

@@ -105,8 +105,7 @@ pub(super) fn on_land(
 ) -> bool {
     let in_harbour =
         zones.iter().any(|z| matches!(z.kind.as_str(), "port" | "berth" | "anchorage") && z.contains(&report.position));
-    let on_land =
-        !in_harbour && land.is_some_and(|land| land.contains_with_margin(&report.position, config.land_margin_m));
+    let on_land = !in_harbour && land.is_some_and(|land| land.inland(&report.position, config.land_clearance_m));
     if on_land && !vessel.on_land {
         alerts.push(alert(
             AlertKind::PositionOnLand,
@@ -116,10 +115,10 @@ pub(super) fn on_land(
             &report.position,
             if near_zone { Severity::High } else { Severity::Medium },
             format!(
-                "reported position {:.4}, {:.4} is more than {:.1} km inland (Natural Earth 1:50m land)",
+                "reported position {:.4}, {:.4} is on land more than {:.1} km from any coast, lake or river (Natural Earth)",
                 report.position.lat(),
                 report.position.lon(),
-                config.land_margin_m / 1_000.0
+                config.land_clearance_m / 1_000.0
             ),
         ));
     }

@@ -274,7 +274,7 @@ fn one_mmsi_in_two_places_is_a_duplicate_not_a_stream_of_jumps() {
 
 #[test]
 fn a_position_well_inland_is_reported_once_per_spell() {
-    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth_50m());
+    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth());
     // Steaming in the Singapore Strait, then a transponder placed inland in Johor.
     let mut alerts = steam(&mut p, SHIP, at(1.20, 103.80), T0, T0 + 300, 10, 1.0);
     let inland = |t| PositionReport { speed: Some(0.0), ..report(SHIP, t, at(1.9, 103.4), 0.0) };
@@ -283,9 +283,9 @@ fn a_position_well_inland_is_reported_once_per_spell() {
     }
     let on_land: Vec<&Alert> = alerts.iter().filter(|a| a.kind == AlertKind::PositionOnLand).collect();
     assert_eq!(on_land.len(), 1, "{alerts:?}");
-    assert!(on_land[0].detail.contains("inland"));
+    assert!(on_land[0].detail.contains("from any coast"), "{}", on_land[0].detail);
     // A ship at a quay, within the coastline's accuracy, is not "on land".
-    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth_50m());
+    let mut p = picture(vec![]).with_land(hl_geo::Land::natural_earth());
     let quay = steam(&mut p, 477_000_001, at(1.2653, 103.8200), T0, T0 + 600, 60, 0.0);
     assert!(!kinds(&quay).contains(&AlertKind::PositionOnLand), "{quay:?}");
 }
@@ -302,7 +302,8 @@ fn static_data_inconsistent_with_behaviour_is_an_identity_anomaly() {
         ..StaticReport::default()
     });
     let alerts = steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 24.0);
-    assert_eq!(kinds(&alerts), [AlertKind::IdentityChange]);
+    assert_eq!(kinds(&alerts), [AlertKind::StaticDataInvalid]);
+    assert_eq!(alerts[0].severity, Severity::Low);
     assert!(alerts[0].detail.contains("declared ship type 52"), "{}", alerts[0].detail);
     // A tug at 9 kn is fine; a cargo ship has no ceiling.
     let mut p = picture(vec![]);
@@ -313,7 +314,9 @@ fn static_data_inconsistent_with_behaviour_is_an_identity_anomaly() {
     let bad =
         StaticReport { mmsi: SHIP, time: T0, imo: Some(9_134_271), length_m: Some(900.0), ..StaticReport::default() };
     let alerts = p.observe_static(&bad);
-    assert_eq!(kinds(&alerts), [AlertKind::IdentityChange, AlertKind::IdentityChange]);
+    // Data-quality findings, not changes of identity: the vessel's identity never changed.
+    assert_eq!(kinds(&alerts), [AlertKind::StaticDataInvalid, AlertKind::StaticDataInvalid]);
+    assert!(alerts[1].detail.contains("check digit"), "{}", alerts[1].detail);
     assert!(p.observe_static(&StaticReport { time: T0 + 360, ..bad }).is_empty());
     assert!(imo_valid(9_134_270) && !imo_valid(9_134_271) && !imo_valid(123));
 }
@@ -323,12 +326,12 @@ fn a_live_sweep_reports_a_vessel_gone_dark_once_and_its_return_again() {
     let mut p = picture(vec![Zone::rectangle("anch", "anchorage", 1.0, 103.0, 1.5, 104.5)]);
     steam(&mut p, SHIP, at(1.21, 103.79), T0, T0 + 600, 10, 10.0);
     // 10 kn: expected every 10 s, so silence beyond max(600 s, 900 s) = 900 s is a gap.
-    assert!(p.sweep(T0 + 600 + 800).is_empty(), "not yet past the threshold");
-    let swept = p.sweep(T0 + 600 + 1_000);
+    assert!(p.sweep(0, T0 + 600 + 800).is_empty(), "not yet past the threshold");
+    let swept = p.sweep(0, T0 + 600 + 1_000);
     assert_eq!(kinds(&swept), [AlertKind::AisGap]);
     assert_eq!((swept[0].start, swept[0].end), (T0 + 600, T0 + 1_600));
     assert_eq!(swept[0].severity, Severity::High, "went dark inside a zone");
-    assert!(p.sweep(T0 + 600 + 5_000).is_empty(), "one silence is reported once");
+    assert!(p.sweep(0, T0 + 600 + 5_000).is_empty(), "one silence is reported once");
     // The vessel comes back: the whole silence is reported again, for the gate to merge.
     let back = p.observe_position(&report(SHIP, T0 + 6_000, at(1.21, 103.85), 10.0));
     let gap = back.iter().find(|a| a.kind == AlertKind::AisGap).map(|a| (a.start, a.end));
@@ -367,4 +370,70 @@ fn an_entry_added_after_a_hit_reports_the_vessel_too_and_kept_entries_stay_quiet
     let next = steam(&mut p, SHIP, at(1.0, 104.01), T0 + 30, T0 + 50, 10, 5.0);
     let hits: Vec<_> = next.iter().filter_map(|a| a.watch_entry.as_deref()).collect();
     assert_eq!(hits, ["b"], "b hits once; a already reported this vessel");
+}
+
+/// Two vessels heard through feed 1, one through feed 2, reporting every 10 s from `from` to `to`.
+fn two_feeds(p: &mut Picture, from: i64, to: i64, feed_2_until: i64) {
+    p.name_feed(1, "north-rx", true);
+    p.name_feed(2, "south-rx", true);
+    let mut t = from;
+    while t <= to {
+        for (feed, mmsi, lon) in [(1, SHIP, 103.79), (1, SHIP + 1, 103.70), (2, SHIP + 2, 104.20)] {
+            if feed == 2 && t > feed_2_until {
+                continue;
+            }
+            p.heard(feed, t);
+            p.observe_position(&report(mmsi, t, at(1.21, lon), 10.0));
+        }
+        t += 10;
+    }
+}
+
+#[test]
+fn a_silent_feed_is_one_alert_and_explains_the_silence_of_the_vessels_it_heard() {
+    let mut p = picture(vec![]);
+    // Feed 1 stops at T0 + 600; feed 2 keeps going.
+    two_feeds(&mut p, T0, T0 + 600, i64::MAX);
+    assert!(p.sweep(1, T0 + 600 + 200).is_empty(), "not silent for 5 minutes yet");
+    let swept = p.sweep(1, T0 + 600 + 2_000);
+    assert_eq!(kinds(&swept), [AlertKind::FeedSilent], "no gap for the two vessels the feed heard");
+    let silent = &swept[0];
+    assert_eq!((silent.mmsi, silent.feed.as_deref(), silent.start), (0, Some("north-rx"), T0 + 600));
+    assert!(silent.detail.contains("`north-rx` silent for 33 min"), "{}", silent.detail);
+    assert!(p.sweep(1, T0 + 600 + 3_000).is_empty(), "one silence, one alert");
+    // The feed comes back: its vessels' silences were its own, not gaps.
+    let back = T0 + 4_000;
+    p.heard(1, back);
+    let returned = p.observe_position(&report(SHIP, back, at(1.21, 103.80), 10.0));
+    assert!(!kinds(&returned).contains(&AlertKind::AisGap), "{returned:?}");
+    // A silence the feed does not explain is still a gap: the feed carries on without SHIP + 1.
+    let mut t = back;
+    while t <= back + 2_000 {
+        p.heard(1, t);
+        p.observe_position(&report(SHIP, t, at(1.21, 103.80), 10.0));
+        t += 10;
+    }
+    let swept = p.sweep(1, back + 2_000);
+    assert_eq!(kinds(&swept), [AlertKind::AisGap]);
+    assert_eq!(swept[0].mmsi, SHIP + 1);
+}
+
+#[test]
+fn a_feed_that_keeps_going_reports_its_vessels_gaps_and_an_unwatched_feed_is_never_silent() {
+    let mut p = picture(vec![]);
+    // Feed 2's only vessel goes quiet at T0 + 600 while feed 1 keeps going: feed 2 itself falls
+    // silent (its one vessel was all it heard), so its silence explains the vessel's.
+    two_feeds(&mut p, T0, T0 + 3_000, T0 + 600);
+    let swept = p.sweep(2, T0 + 3_000);
+    assert_eq!(kinds(&swept), [AlertKind::FeedSilent]);
+    assert_eq!(swept[0].feed.as_deref(), Some("south-rx"));
+    assert!(p.sweep(1, T0 + 3_000).is_empty(), "feed 1 and its vessels are fine");
+    // An HTTP-like feed, not watched: no feed alert, and the vessel's silence is a gap.
+    let mut p = picture(vec![]);
+    p.name_feed(3, "http", false);
+    for i in 0..60 {
+        p.heard(3, T0 + i * 10);
+        p.observe_position(&report(SHIP, T0 + i * 10, at(1.21, 103.79), 10.0));
+    }
+    assert_eq!(kinds(&p.sweep(3, T0 + 3_000)), [AlertKind::AisGap]);
 }
