@@ -11,6 +11,7 @@ mod authz_model;
 mod cli;
 mod contract;
 mod durability;
+mod field;
 mod hardening;
 mod integrity;
 mod live;

