@@ -25,6 +25,32 @@ use crate::settings::{self, Overrides, Settings};
 pub const CONFIG_FILE: &str = "harborlink.toml";
 pub const KEY_FILE: &str = "node.key";
 pub const DB_FILE: &str = "harborlink.db";
+/// Held (an exclusive advisory lock) by the node serving the directory.
+pub const LOCK_FILE: &str = "harborlink.lock";
+
+/// Takes the data directory for one serving node: a second `serve` on it (which would share
+/// the database and the feeds' ports) is refused while the lock file is locked. The lock lasts
+/// as long as the returned file is open, and the operating system releases it when the process
+/// ends, however it ends.
+pub fn lock(dir: &Path) -> anyhow::Result<fs::File> {
+    let path = dir.join(LOCK_FILE);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(FILE_MODE)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => bail!(
+            "the data directory {} is in use by another harborlink process (it holds {}); stop that node first",
+            dir.display(),
+            path.display()
+        ),
+        Err(fs::TryLockError::Error(err)) => Err(err).with_context(|| format!("cannot lock {}", path.display())),
+    }
+}
 
 /// Whether `dir` is missing or has no entries.
 pub fn is_vacant(dir: &Path) -> anyhow::Result<bool> {
@@ -152,8 +178,19 @@ pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opene
         Some(url) => url.clone(),
         None => {
             let db = dir.join(DB_FILE);
-            if !db.is_file() {
-                bail!("the database {} is missing: refusing to start an empty node over existing keys", db.display());
+            let size = fs::metadata(&db).map(|m| m.len()).ok();
+            match size {
+                None => bail!(
+                    "the database {} is missing: this data directory's node has no data; restore the file from a \
+                     backup (nothing is recreated over the existing node key)",
+                    db.display()
+                ),
+                Some(0) => bail!(
+                    "the database {} is empty (0 bytes): this data directory's node has lost its data; restore the \
+                     file from a backup (nothing is recreated over the existing node key)",
+                    db.display()
+                ),
+                Some(_) => {}
             }
             sqlite_url(&dir)?
         }
@@ -163,10 +200,16 @@ pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opene
     match store.local_node().await.context("cannot read the node registry")? {
         Some((id, public)) if id == node_id && public == key.public() => {}
         Some((id, _)) => bail!("the database belongs to node `{id}`, not to this data directory's node `{node_id}`"),
-        None => {
-            // A fresh external database (e.g. PostgreSQL given after init): adopt it.
-            store.register_node(&node_id, &key.public(), true).await?;
-        }
+        // Never adopted: an initialized directory whose database holds no node has lost its
+        // data (or points at the wrong database), and a new empty node under the old id would
+        // make every token fail and the log start over. A node moves to PostgreSQL by `init
+        // --database`.
+        None => bail!(
+            "the database at {} holds no HarborLink node (it is empty or not this node's): refusing to start an \
+             empty node under `{node_id}`; restore the database from a backup, or initialize a new data directory \
+             with `harborlink init --database URL`",
+            redact(&url)
+        ),
     }
     Ok(Opened { settings, key, node_id, store })
 }

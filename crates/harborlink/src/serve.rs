@@ -20,6 +20,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         // the flag opens the same database (never a fresh SQLite file beside it).
         datadir::init(&args.node.data_dir, None, args.node.database.as_deref()).await?;
     }
+    // Held until the process ends: one serving node per data directory.
+    let _lock = datadir::lock(&args.node.data_dir)?;
     let opened = datadir::open(&args.node, Overrides { listen: args.listen, database: None }).await?;
     let (settings, node) = opened.start();
     let metrics = PrometheusBuilder::new()
@@ -44,7 +46,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let live =
         hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
-    let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics }, &config);
+    let (close, closing) = tokio::sync::watch::channel(false);
+    let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics, closing }, &config);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -60,13 +63,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(settings.request_timeout_secs + 1)),
         ..hl_api::server::ServeLimits::default()
     };
-    hl_api::server::serve(listener, app, limits, shutdown_signal()).await.context("server failed")?;
-    tracing::info!("shutting down");
+    let shutdown = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = close.send(true);
+    };
+    hl_api::server::serve(listener, app, limits, shutdown).await.context("server failed")?;
     if !live.flush(SHUTDOWN_FLUSH_WAIT).await {
         tracing::error!("alert repeats could not all be written before shutdown");
     }
     match live.save().await {
-        Ok(saved) => tracing::info!(vessels = saved, "picture saved"),
+        Ok(changed) => tracing::info!(vessels = live.vessel_count(), changed, "picture saved"),
         Err(err) => tracing::error!(error = %err, "cannot save the picture"),
     }
     store.close().await;

@@ -51,6 +51,9 @@ pub struct AppState {
     pub node: Node,
     pub live: hl_live::Live,
     pub metrics: PrometheusHandle,
+    /// Becomes `true` when the node shuts down: open streams end at once, so the graceful
+    /// shutdown does not wait for them.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 #[derive(utoipa::OpenApi)]

@@ -864,8 +864,15 @@ impl StreamState {
                 continue;
             }
             // Alerts first: a busy vessel stream must not delay them.
+            let mut closing = self.state.closing.clone();
             tokio::select! {
                 biased;
+                // The node is shutting down: the stream ends (clients reconnect elsewhere or
+                // later, with `Last-Event-ID`).
+                () = async {
+                    // Ends on `true`, or when the sender is gone (the node is going away).
+                    let _ = closing.wait_for(|closing| *closing).await;
+                } => return None,
                 // Wakes an idle stream for its re-check (first, so busy streams get it too).
                 () = tokio::time::sleep_until(self.checked + STREAM_RECHECK) => {}
                 alert = recv_or_pending(&mut self.alerts) => match alert {

@@ -103,6 +103,9 @@ pub struct EngineState {
     unowned: Vec<(Alert, Option<String>)>,
     /// When each vessel was last put on the stream (per-vessel throttle).
     streamed: HashMap<u32, Instant>,
+    /// Vessels that changed within their throttle interval: their newest state is sent when the
+    /// interval ends (a throttle that dropped it would leave the stream on an old position).
+    throttled: HashMap<u32, Instant>,
 }
 
 impl EngineState {
@@ -116,6 +119,7 @@ impl EngineState {
             owners: HashMap::new(),
             unowned: Vec::new(),
             streamed: HashMap::new(),
+            throttled: HashMap::new(),
         }
     }
 }
@@ -139,7 +143,9 @@ pub fn run(
     let mut next_sweep = Instant::now() + outputs.sweep_interval;
     let mut outgoing = Vec::new();
     loop {
-        let wait = next_sweep.saturating_duration_since(Instant::now());
+        let throttle_due = state.lock().ok().and_then(|s| s.throttled.values().min().copied());
+        let wake = throttle_due.map_or(next_sweep, |due| due.min(next_sweep));
+        let wait = wake.saturating_duration_since(Instant::now());
         let received = runtime.block_on(async { tokio::time::timeout(wait, work.recv()).await });
         match received {
             Ok(None) => break,
@@ -168,6 +174,9 @@ pub fn run(
                 }
             }
             Err(_) => {}
+        }
+        if let Ok(mut s) = state.lock() {
+            send_throttled(&mut s, &outputs);
         }
         if Instant::now() >= next_sweep {
             next_sweep = Instant::now() + outputs.sweep_interval;
@@ -242,15 +251,23 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
     if dropped > 0 {
         *report.errors.entry("incomplete_fragments").or_default() += dropped;
     }
-    // Stream updates, at most one per vessel per throttle interval.
+    // Stream updates, at most one per vessel per throttle interval; a change within the
+    // interval is sent (as the vessel's newest state) when the interval ends.
     let now = Instant::now();
-    for mmsi in changed {
-        let due = s.streamed.get(&mmsi).is_none_or(|t| now.duration_since(*t) >= outputs.vessel_throttle);
-        if due && outputs.vessels.receiver_count() > 0 {
-            if let Some(track) = s.pipeline.tracks().and_then(|t| t.get(mmsi)) {
-                let _ = outputs.vessels.send(Arc::new(track.state.clone()));
+    if outputs.vessels.receiver_count() > 0 {
+        for mmsi in changed {
+            match s.streamed.get(&mmsi) {
+                Some(sent) if now.duration_since(*sent) < outputs.vessel_throttle => {
+                    s.throttled.entry(mmsi).or_insert(*sent + outputs.vessel_throttle);
+                }
+                _ => {
+                    if let Some(track) = s.pipeline.tracks().and_then(|t| t.get(mmsi)) {
+                        let _ = outputs.vessels.send(Arc::new(track.state.clone()));
+                    }
+                    s.streamed.insert(mmsi, now);
+                    s.throttled.remove(&mmsi);
+                }
             }
-            s.streamed.insert(mmsi, now);
         }
     }
     if s.streamed.len() > 1_000_000 {
@@ -278,6 +295,19 @@ fn process(state: &Mutex<EngineState>, batch: Batch, outputs: &Outputs, outgoing
         metrics::gauge!("harborlink_feed_last_message_timestamp_seconds", "feed" => name).set(batch.received as f64);
     }
     report
+}
+
+/// Sends the newest state of each throttled vessel whose interval has ended.
+fn send_throttled(s: &mut EngineState, outputs: &Outputs) {
+    let now = Instant::now();
+    let due: Vec<u32> = s.throttled.iter().filter(|(_, at)| **at <= now).map(|(mmsi, _)| *mmsi).collect();
+    for mmsi in due {
+        s.throttled.remove(&mmsi);
+        if let Some(track) = s.pipeline.tracks().and_then(|t| t.get(mmsi)) {
+            let _ = outputs.vessels.send(Arc::new(track.state.clone()));
+        }
+        s.streamed.insert(mmsi, now);
+    }
 }
 
 /// Opens or merges each alert.

@@ -173,7 +173,160 @@ async fn a_feed_that_cannot_start_is_failed_and_the_node_not_ready(backend: Back
     drop(taken);
 }
 
+/// Ctrl-C with stream clients connected ends the node within a bounded time (streams closed,
+/// picture saved), and while a node runs, a second one on its data directory refuses to start.
+async fn ctrl_c_ends_the_node_with_streams_open_and_a_second_node_is_refused(backend: Backend) {
+    let Some((mut node, region)) = crate::live::live_node(backend, "").await else { return };
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let lines = crate::live::nmea(&[position(563_400_001, 1.2, 103.9, 8.0), position(563_400_002, 1.21, 103.9, 8.0)]);
+    let posted =
+        operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    assert_eq!(posted.status, 200, "{:?}", posted.body);
+    let _first = crate::live::sse(&node, &region.mpa_operator, "").await;
+    let _second = crate::live::sse(&node, &region.mpa_officer, "?vessels=false").await;
+    // A second node on the same data directory.
+    let mut second = node
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = second.try_wait() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = second.kill();
+            panic!("a second node started on the same data directory");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = second.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    assert!(!status.success());
+    assert!(stderr.contains("in use by another harborlink process"), "{stderr}");
+    // Ctrl-C with both streams open.
+    let started = std::time::Instant::now();
+    let exited = node.interrupt_within(Duration::from_secs(20));
+    assert!(exited.is_some_and(|s| s.success()), "the node did not end on Ctrl-C: {exited:?}");
+    assert!(started.elapsed() < Duration::from_secs(4), "streams end at once; took {:?}", started.elapsed());
+    // The picture was saved: both vessels are there after a restart.
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    assert_eq!(operator.get("/api/v1/vessels/563400002").await.status, 200);
+}
+
+/// The stream's per-vessel throttle keeps the newest state: of three reports half a second
+/// apart, the last reaches the stream when the interval ends; a quiet stream gets keep-alive
+/// comments (proxies close silent connections).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_throttle_keeps_the_newest_position_and_quiet_streams_are_kept_alive() {
+    let Some((node, region)) = crate::live::live_node(Backend::Sqlite, "").await else { return };
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let mut reader = crate::live::sse(&node, &region.mpa_operator, "?alerts=false").await;
+    for lon in [103.90, 103.91, 103.92] {
+        let lines = crate::live::nmea(&[position(563_500_001, 1.2, lon, 8.0)]);
+        let posted = operator
+            .send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes())))
+            .await;
+        assert_eq!(posted.status, 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let events = reader
+        .collect_until(Duration::from_secs(5), |events| {
+            events.iter().any(|(name, v)| name == "vessel" && v["properties"]["lon"].as_f64() == Some(103.92))
+        })
+        .await;
+    let lons: Vec<f64> = events
+        .iter()
+        .filter(|(name, _)| name == "vessel")
+        .filter_map(|(_, v)| v["properties"]["lon"].as_f64().or(v["lon"].as_f64()))
+        .collect();
+    assert_eq!(lons.first(), Some(&103.90), "{events:?}");
+    assert_eq!(lons.last(), Some(&103.92), "the newest state is sent when the interval ends: {events:?}");
+    assert!(lons.len() <= 2, "at most one update per vessel per interval: {lons:?}");
+    assert!(reader.comment_within(Duration::from_secs(17)).await, "no keep-alive on a quiet stream");
+}
+
+/// An initialized data directory whose database is missing, empty or holds no node is an error
+/// for every command, saying what is wrong; nothing is recreated.
+async fn an_emptied_database_is_an_error_for_every_command_and_never_recreated(backend: Backend) {
+    let Some(node) = TestNode::init(backend).await else { return };
+    let _region = Region::create(&node);
+    let wiped = match backend {
+        Backend::Sqlite => {
+            std::fs::write(node.sqlite_path(), b"").unwrap_or_else(|e| panic!("{e}"));
+            "is empty (0 bytes)"
+        }
+        Backend::Postgres => {
+            node.execute_sql("DELETE FROM nodes").await;
+            "holds no HarborLink node"
+        }
+    };
+    for args in [&["verify"][..], &["org", "list"], &["serve", "--listen", "127.0.0.1:0"]] {
+        let out = node.cli(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded on an emptied database");
+        assert!(stderr.contains(wiped) && stderr.contains("backup"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("log intact"), "{stderr}");
+    }
+    if backend == Backend::Sqlite {
+        let size = std::fs::metadata(node.sqlite_path()).map(|m| m.len()).unwrap_or(u64::MAX);
+        assert_eq!(size, 0, "nothing was recreated in the emptied file");
+        std::fs::remove_file(node.sqlite_path()).unwrap_or_else(|e| panic!("{e}"));
+        let out = node.cli(&["verify"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is missing"), "{out:?}");
+        assert!(!node.sqlite_path().exists(), "nothing was recreated");
+    }
+}
+
+/// Logs: no colour codes when stderr is not a terminal; the shutdown says how many vessels the
+/// picture holds; a database error says SQLite's message once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_off_a_terminal_and_say_each_thing_once() {
+    let Some((mut node, region)) = crate::live::live_node(Backend::Sqlite, "").await else { return };
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let lines = crate::live::nmea(&[position(563_600_001, 1.2, 103.9, 8.0), position(563_600_002, 1.21, 103.9, 8.0)]);
+    let posted =
+        operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    assert_eq!(posted.status, 200);
+    // Saved once by a snapshot or not: the shutdown reports the picture's size either way.
+    node.terminate();
+    let mut server = node
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .env("HARBORLINK_LOG", "info")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut stdout = std::io::BufReader::new(server.stdout.take().unwrap_or_else(|| panic!("no stdout")));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap_or_else(|e| panic!("{e}"));
+    assert!(line.starts_with("harborlink listening on"), "{line}");
+    let _ = std::process::Command::new("kill").args(["-INT", &server.id().to_string()]).status();
+    let out = server.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains('\u{1b}'), "colour codes off a terminal: {log}");
+    let saved = log.lines().find(|l| l.contains("picture saved")).unwrap_or_else(|| panic!("{log}"));
+    assert!(saved.contains("vessels=2"), "{saved}");
+    // A database that is not one: SQLite's message once, not three times.
+    std::fs::write(node.sqlite_path(), b"not a database at all, but long enough to be read as one by sqlite")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = node.cli(&["org", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("file is not a database").count(), 1, "{err}");
+}
+
 on_both_backends!(
+    an_emptied_database_is_an_error_for_every_command_and_never_recreated,
+    ctrl_c_ends_the_node_with_streams_open_and_a_second_node_is_refused,
     a_file_replay_runs_on_its_own_clock_and_resumes_after_a_restart,
     a_recording_pushed_over_a_socket_keeps_its_times_with_time_tag,
     a_feed_that_cannot_start_is_failed_and_the_node_not_ready,

@@ -354,6 +354,19 @@ impl SseReader {
         }
     }
 
+    /// Whether a comment line (`:`, a keep-alive) arrives within `limit`; events are skipped.
+    pub async fn comment_within(&mut self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if self.buffer.starts_with(':') || self.buffer.contains("\n:") {
+                return true;
+            }
+            let Ok(chunk) = tokio::time::timeout_at(deadline, self.response.chunk()).await else { return false };
+            let Ok(Some(bytes)) = chunk else { return false };
+            self.buffer.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+
     /// Reads events (name, data) until `done` holds or `limit` passes.
     pub async fn collect_until(
         &mut self,

@@ -172,6 +172,23 @@ impl TestNode {
         }
     }
 
+    /// Sends the server SIGINT (Ctrl-C) and waits at most `limit` for it to exit; `None` (and the
+    /// server killed) when it did not.
+    pub fn interrupt_within(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.server.take()?;
+        let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
     /// Kills the server with SIGKILL: no shutdown, no flush.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.server.take() {
