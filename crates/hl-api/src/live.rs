@@ -299,10 +299,14 @@ pub struct AlertView {
     pub kind: String,
     /// `info`, `low`, `medium` or `high`.
     pub severity: String,
-    /// `new`, `acknowledged`, `dismissed` or `escalated`.
+    /// `new`, `acknowledged`, `dismissed` or `escalated`: it moves only forward (new, then
+    /// acknowledged, then dismissed or escalated, which are final; a move back is a 409).
     pub status: String,
     /// Why it was dismissed, or the escalation note.
     pub status_reason: Option<String>,
+    /// Who changed its status, when, to what and why, oldest first.
+    pub handling: Vec<AlertHandlingView>,
+    /// The vessel; 0 for an alert about a feed (`feed_silent`, which names the feed in its detail).
     pub mmsi: u32,
     /// The other vessel of an encounter.
     pub mmsi_2: Option<u32>,
@@ -332,6 +336,11 @@ impl From<AlertRecord> for AlertView {
             severity: a.severity,
             status: a.status,
             status_reason: a.status_reason,
+            handling: a
+                .handling
+                .into_iter()
+                .map(|h| AlertHandlingView { status: h.status, by: h.by, at: rfc3339(h.at_us), reason: h.reason })
+                .collect(),
             mmsi: a.mmsi,
             mmsi_2: a.mmsi_2,
             zone: a.zone,
@@ -347,6 +356,18 @@ impl From<AlertRecord> for AlertView {
             updated_at: rfc3339(a.updated_at_us),
         }
     }
+}
+
+/// One change of an alert's status.
+#[derive(Serialize, ToSchema)]
+pub struct AlertHandlingView {
+    /// `acknowledged`, `dismissed` or `escalated`.
+    pub status: String,
+    /// The user who changed it.
+    pub by: Option<hl_types::UserId>,
+    pub at: String,
+    /// The dismissal reason or escalation note.
+    pub reason: Option<String>,
 }
 
 /// Alert filters and paging.
@@ -461,7 +482,8 @@ async fn handle(
 /// Acknowledges an alert (operators of the owning organization).
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "alerts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Alert id")),
-    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The alert's status has moved past this action", body = Problem, content_type = "application/problem+json")))]
 async fn acknowledge_alert(
     State(state): State<AppState>,
     Caller(subject): Caller,
@@ -473,7 +495,8 @@ async fn acknowledge_alert(
 /// Dismisses an alert with a reason (operators of the owning organization).
 #[utoipa::path(post, path = "/alerts/{id}/dismiss", tag = "alerts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Alert id")), request_body = DismissBody,
-    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The alert's status has moved past this action", body = Problem, content_type = "application/problem+json")))]
 async fn dismiss_alert(
     State(state): State<AppState>,
     Caller(subject): Caller,
@@ -486,7 +509,8 @@ async fn dismiss_alert(
 /// Escalates an alert with a note (operators of the owning organization).
 #[utoipa::path(post, path = "/alerts/{id}/escalate", tag = "alerts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Alert id")), request_body = EscalateBody,
-    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The alert's status has moved past this action", body = Problem, content_type = "application/problem+json")))]
 async fn escalate_alert(
     State(state): State<AppState>,
     Caller(subject): Caller,

@@ -172,6 +172,17 @@ impl Node {
     ) -> Result<AlertRecord, NodeError> {
         let current = self.alert(subject, id).await?;
         authorize(subject, Action::Revise { owner: current.owner_org, releasability: None })?;
+        let to = match &action {
+            AlertAction::Acknowledge => "acknowledged",
+            AlertAction::Dismiss { .. } => "dismissed",
+            AlertAction::Escalate { .. } => "escalated",
+        };
+        if !hl_store::alert_status_moves(&current.status, to) {
+            return Err(NodeError::Conflict(format!(
+                "the alert is {}: its status moves only forward (new, acknowledged, then dismissed or escalated)",
+                current.status
+            )));
+        }
         let change = match action {
             AlertAction::Acknowledge => Change::AlertAcknowledged { alert: id },
             AlertAction::Dismiss { reason } => {

@@ -144,6 +144,28 @@ pub struct Advisory {
 /// Where an alert is in its handling.
 pub const ALERT_STATUSES: [&str; 4] = ["new", "acknowledged", "dismissed", "escalated"];
 
+/// Whether an alert's status may move from `from` to `to`: only forward (new, then
+/// acknowledged, then dismissed or escalated, which are final). Decided here because the
+/// projection applies it too: the log may hold a change that lost a race, and a replay must
+/// ignore it the same way.
+pub fn alert_status_moves(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("new", "acknowledged" | "dismissed" | "escalated") | ("acknowledged", "dismissed" | "escalated")
+    )
+}
+
+/// One accepted change of an alert's status.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AlertHandling {
+    pub status: String,
+    /// The user who made it.
+    pub by: Option<UserId>,
+    pub at_us: i64,
+    /// The dismissal reason or escalation note.
+    pub reason: Option<String>,
+}
+
 /// An alert raised by the live picture.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {
@@ -155,6 +177,8 @@ pub struct AlertRecord {
     pub status: String,
     /// The dismissal reason or escalation note.
     pub status_reason: Option<String>,
+    /// Every accepted status change, oldest first.
+    pub handling: Vec<AlertHandling>,
     pub mmsi: u32,
     pub mmsi_2: Option<u32>,
     pub zone: Option<String>,

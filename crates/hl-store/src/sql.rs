@@ -132,6 +132,7 @@ macro_rules! sql_store {
                 severity: text(row, "severity")?,
                 status: text(row, "status")?,
                 status_reason: opt_text(row, "status_reason")?,
+                handling: json(row, "handling")?,
                 mmsi: u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))?,
                 mmsi_2: opt_u32(row, "mmsi_2")?,
                 zone: opt_text(row, "zone")?,
@@ -510,7 +511,8 @@ macro_rules! sql_store {
             Ok(())
         }
 
-        /// Only the owning organization's events change an alert's status.
+        /// Only the owning organization's events change an alert's status, and only forward
+        /// ([`crate::alert_status_moves`]); each accepted change joins the alert's handling.
         async fn set_alert_status(
             conn: &mut DbConn,
             e: &Event,
@@ -518,12 +520,33 @@ macro_rules! sql_store {
             status: &str,
             reason: Option<String>,
         ) -> Result<(), sqlx::Error> {
+            let row = sqlx::query($sql("SELECT status, handling FROM alerts WHERE id = $1 AND owner_org = $2"))
+                .bind(alert.to_string())
+                .bind(e.author_org.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some(row) = row else { return Ok(()) };
+            let current: String = row.try_get("status")?;
+            if !crate::alert_status_moves(&current, status) {
+                return Ok(());
+            }
+            let handling: String = row.try_get("handling")?;
+            let mut handling: Vec<crate::AlertHandling> = serde_json::from_str(&handling).unwrap_or_default();
+            handling.push(crate::AlertHandling {
+                status: status.to_owned(),
+                by: e.author_user,
+                at_us: e.recorded_at_us,
+                reason: reason.clone(),
+            });
+            let handling = serde_json::to_string(&handling).unwrap_or_else(|_| String::from("[]"));
             sqlx::query($sql(
-                "UPDATE alerts SET status = $1, status_reason = $2, updated_at_us = $3 WHERE id = $4 AND owner_org = $5",
+                "UPDATE alerts SET status = $1, status_reason = $2, updated_at_us = $3, handling = $4 \
+                 WHERE id = $5 AND owner_org = $6",
             ))
             .bind(status)
             .bind(reason)
             .bind(e.recorded_at_us)
+            .bind(handling)
             .bind(alert.to_string())
             .bind(e.author_org.to_string())
             .execute(&mut *conn)

@@ -233,6 +233,24 @@ async fn feeds_build_tracks_and_raise_alerts_with_their_owners_releasability(bac
         (dismissed.body["status"].as_str(), dismissed.body["status_reason"].as_str()),
         (Some("dismissed"), Some("test transponder on the quay"))
     );
+    // Status moves only forward: a dismissed alert is not acknowledged, escalated or dismissed
+    // again, and it keeps who did what, when and why.
+    for (action, body) in
+        [("acknowledge", json!({})), ("escalate", json!({"note": "late"})), ("dismiss", json!({"reason": "again"}))]
+    {
+        let refused = operator.post(&format!("{path}/{action}"), &body).await;
+        assert_eq!(refused.status, 409, "{action} after dismissal: {:?}", refused.body);
+    }
+    let kept = operator.get(&path).await.body;
+    assert_eq!(
+        (kept["status"].as_str(), kept["status_reason"].as_str()),
+        (Some("dismissed"), Some("test transponder on the quay"))
+    );
+    let handling = kept["handling"].as_array().cloned().unwrap_or_default();
+    let steps: Vec<(&str, Option<&str>)> =
+        handling.iter().map(|h| (h["status"].as_str().unwrap_or(""), h["reason"].as_str())).collect();
+    assert_eq!(steps, [("acknowledged", None), ("dismissed", Some("test transponder on the quay"))], "{kept}");
+    assert!(handling.iter().all(|h| h["by"].is_string() && h["at"].as_str().is_some_and(|t| t.starts_with("20"))));
     let escalated = operator
         .post(&format!("/api/v1/alerts/{}/escalate", id(&hit[0])), &json!({"note": "to PCG duty officer"}))
         .await;
