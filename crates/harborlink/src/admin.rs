@@ -17,6 +17,53 @@ async fn open_node(args: &NodeArgs) -> anyhow::Result<Node> {
     Ok(node)
 }
 
+/// `harborlink init`: creates the data directory and, with `--org`, the host organization and
+/// its first administrator, whose token is printed once (a new node is then usable at once).
+pub async fn init(args: &crate::cli::InitArgs) -> anyhow::Result<()> {
+    // Checked before anything is created: a refused value leaves no half-made node behind.
+    let first = match (&args.org, &args.kind, &args.nation, &args.admin) {
+        (Some(org), Some(kind), Some(nation), Some(admin)) => Some((
+            OrganizationDraft {
+                name: org.clone(),
+                kind: kind.parse::<OrgKind>().context("--kind")?,
+                nation: Nation::parse(nation).context("--nation")?,
+                communities: BTreeSet::new(),
+            },
+            admin.clone(),
+        )),
+        _ => None,
+    };
+    datadir::init(&args.data_dir, args.node_id.as_deref(), args.database.as_deref()).await?;
+    let Some((draft, admin)) = first else {
+        eprintln!("{}", next_steps(&args.data_dir));
+        return Ok(());
+    };
+    let node_args = NodeArgs { data_dir: args.data_dir.clone(), database: None };
+    let node = open_node(&node_args).await?;
+    let org = node.register_organization(draft).await?;
+    let (user, token) = node.register_user(Actor::Operator, org.id, &admin, Role::Administrator).await?;
+    println!(
+        "{}",
+        json!({
+            "organization": org_json(&org), "user_id": user.id, "name": user.name, "role": user.role,
+            "token_id": token.record.id, "token": token.secret,
+        })
+    );
+    eprintln!("Store the token now: it is shown only once and kept only as a hash.");
+    Ok(())
+}
+
+/// What to run next on a node without an organization.
+pub fn next_steps(dir: &std::path::Path) -> String {
+    let dir = dir.display();
+    format!(
+        "This node has no organization yet, so nobody can sign in. Register the host organization and its \
+         first administrator:\n  harborlink org add --data-dir {dir} --name \"Port Authority\" --kind port_authority --nation SG\n  \
+         harborlink user add --data-dir {dir} --org \"Port Authority\" --name admin --role administrator\n\
+         (the second prints the administrator's API token once)."
+    )
+}
+
 /// Prints the verdict; `Ok(false)` when the log is broken.
 pub async fn verify(args: &NodeArgs) -> anyhow::Result<bool> {
     let opened = datadir::open(args, Overrides::default()).await?;

@@ -123,6 +123,20 @@ pub struct InitArgs {
     /// the SQLite file in the data directory.
     #[arg(long)]
     pub database: Option<String>,
+    /// The node's first organization (its host), registered at once; with `--admin`, its first
+    /// administrator, whose API token is printed once.
+    #[arg(long, requires_all = ["kind", "nation", "admin"])]
+    pub org: Option<String>,
+    /// The first organization's kind: port_facility, port_authority, coast_guard, police,
+    /// customs, navy or regional_coordination_centre.
+    #[arg(long, requires = "org")]
+    pub kind: Option<String>,
+    /// The first organization's nation (ISO 3166-1 alpha-2, e.g. SG).
+    #[arg(long, requires = "org")]
+    pub nation: Option<String>,
+    /// The first administrator's name.
+    #[arg(long, requires = "org")]
+    pub admin: Option<String>,
 }
 
 /// Options every command that opens a node takes.

@@ -148,6 +148,17 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// Refuses a directory that is not an initialized node's (before anything is written to it).
+pub fn check_node_dir(dir: &Path) -> anyhow::Result<()> {
+    if !dir.is_dir() {
+        bail!("data directory {} does not exist (run `harborlink init --data-dir {}`)", dir.display(), dir.display());
+    }
+    if !dir.join(CONFIG_FILE).is_file() || !dir.join(KEY_FILE).is_file() {
+        bail!("{} is not a HarborLink data directory: {} or {} is missing", dir.display(), CONFIG_FILE, KEY_FILE);
+    }
+    Ok(())
+}
+
 /// A node's files, read and checked.
 pub struct Opened {
     pub settings: Settings,
@@ -161,12 +172,7 @@ pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opene
     let dir: PathBuf = args.data_dir.clone();
     let config_file = dir.join(CONFIG_FILE);
     let key_file = dir.join(KEY_FILE);
-    if !dir.is_dir() {
-        bail!("data directory {} does not exist (run `harborlink init --data-dir {}`)", dir.display(), dir.display());
-    }
-    if !config_file.is_file() || !key_file.is_file() {
-        bail!("{} is not a HarborLink data directory: {} or {} is missing", dir.display(), CONFIG_FILE, KEY_FILE);
-    }
+    check_node_dir(&dir)?;
     make_private(&dir)?;
     let overrides = Overrides { database: args.database.clone().or(overrides.database), ..overrides };
     let settings = settings::load(&config_file, &overrides)?;

@@ -37,9 +37,7 @@ async fn main() -> ExitCode {
     let log_filter = std::env::var("HARBORLINK_LOG").unwrap_or_else(|_| String::from("info,sqlx=warn"));
     init_logging(cli.log_format, &log_filter);
     let result = match cli.command {
-        Command::Init(args) => datadir::init(&args.data_dir, args.node_id.as_deref(), args.database.as_deref())
-            .await
-            .map(|_| ExitCode::SUCCESS),
+        Command::Init(args) => admin::init(&args).await.map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
         Command::Verify(args) => {
             admin::verify(&args).await.map(|ok| if ok { ExitCode::SUCCESS } else { ExitCode::from(EXIT_LOG_BROKEN) })

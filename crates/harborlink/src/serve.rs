@@ -21,6 +21,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         datadir::init(&args.node.data_dir, None, args.node.database.as_deref()).await?;
     }
     // Held until the process ends: one serving node per data directory.
+    datadir::check_node_dir(&args.node.data_dir)?;
     let _lock = datadir::lock(&args.node.data_dir)?;
     let opened = datadir::open(&args.node, Overrides { listen: args.listen, database: None }).await?;
     let (settings, node) = opened.start();
@@ -43,6 +44,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             tokens = unbound,
             "token hashes without a binding are refused at login; after an upgrade, run `harborlink token bind-legacy` once"
         );
+    }
+    if node.organizations().await.context("cannot read the organizations")?.is_empty() {
+        eprintln!("{}", crate::admin::next_steps(&args.node.data_dir));
     }
     let live =
         hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;

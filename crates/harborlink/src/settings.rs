@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 /// The default address: loopback only, so a fresh node is never exposed by accident.
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
 
+/// The whole configuration. Unknown keys are refused, here as in every section: a misspelt key
+/// silently ignored is a setting the operator believes in and does not have.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// This node's id among partners.
     pub node_id: String,

@@ -526,6 +526,8 @@ pub struct ZoneView {
     pub id: RecordId,
     pub owner: OrgId,
     pub name: String,
+    /// `port`, `berth`, `anchorage`, `approach_channel`, `traffic_separation`, `restricted` or
+    /// `other` (zones defined before kinds were fixed may show another word; they act as `other`).
     pub kind: String,
     /// The GeoJSON Feature as defined.
     #[schema(value_type = Object)]
@@ -554,7 +556,9 @@ impl From<ZoneRecord> for ZoneView {
 pub struct NewZone {
     /// One GeoJSON Feature (or bare geometry) with a Polygon or MultiPolygon: closed rings of
     /// at least 4 [lon, lat] positions, not crossing the antimeridian. Properties used: `name`,
-    /// `kind` (`restricted`, `anchorage`, `berth`, `port`, `approach_channel`, ...),
+    /// `kind` (one of `port`, `berth`, `anchorage`, `approach_channel`, `traffic_separation`,
+    /// `restricted`, `other`; default `other`; any other word is refused, 422 at
+    /// `/feature/properties/kind`),
     /// `ship_types`, `min_length_m`, `max_length_m`, `dwell_minutes`.
     #[schema(value_type = Object)]
     pub feature: serde_json::Value,
@@ -647,8 +651,10 @@ impl From<WatchlistRecord> for WatchlistEntryView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWatchlistEntry {
-    #[schema(minimum = 1, maximum = 999999999)]
+    /// A nine-digit MMSI of some ITU-R M.585 format (leading zeros dropped).
+    #[schema(minimum = 2010000, maximum = 999999999)]
     pub mmsi: Option<u32>,
+    /// A 7-digit IMO number whose last digit is its check digit (422 otherwise).
     #[schema(minimum = 1000000, maximum = 9999999)]
     pub imo: Option<u32>,
     #[schema(
@@ -687,7 +693,8 @@ async fn list_watchlist(
 /// Puts a vessel on the watch list (operators). Hits belong to the entry's owner and carry its
 /// releasability.
 #[utoipa::path(post, path = "/watchlist", tag = "zones", security(("bearer" = [])), request_body = NewWatchlistEntry,
-    responses((status = 201, body = WatchlistEntryView), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 201, body = WatchlistEntryView), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organization already watches this vessel description", body = Problem, content_type = "application/problem+json")))]
 async fn create_watchlist_entry(
     State(state): State<AppState>,
     Caller(subject): Caller,

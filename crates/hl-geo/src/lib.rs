@@ -8,7 +8,7 @@ mod land;
 mod zone;
 
 pub use land::Land;
-pub use zone::{Zone, ZoneError, ZoneFilter, parse_zones};
+pub use zone::{Zone, ZoneError, ZoneFilter, ZoneKind, parse_zones};
 
 /// Mean Earth radius (IUGG), metres.
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;

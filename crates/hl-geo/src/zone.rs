@@ -49,14 +49,71 @@ impl ZoneFilter {
 
 type Ring = Vec<(f64, f64)>;
 
+/// What a zone is; it decides what the detectors expect inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ZoneKind {
+    /// A port's waters: ships at quays there are never "on land".
+    Port,
+    /// A berth: loitering expected, never "on land".
+    Berth,
+    /// An anchorage: loitering expected, never "on land".
+    Anchorage,
+    /// An approach or fairway channel.
+    ApproachChannel,
+    /// A traffic separation scheme.
+    TrafficSeparation,
+    /// Entry is a matter for security: entries and dwells raise their severity.
+    Restricted,
+    /// Anything else the operator wants watched.
+    Other,
+}
+
+impl ZoneKind {
+    pub const ALL: [ZoneKind; 7] = [
+        ZoneKind::Port,
+        ZoneKind::Berth,
+        ZoneKind::Anchorage,
+        ZoneKind::ApproachChannel,
+        ZoneKind::TrafficSeparation,
+        ZoneKind::Restricted,
+        ZoneKind::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::Port => "port",
+            ZoneKind::Berth => "berth",
+            ZoneKind::Anchorage => "anchorage",
+            ZoneKind::ApproachChannel => "approach_channel",
+            ZoneKind::TrafficSeparation => "traffic_separation",
+            ZoneKind::Restricted => "restricted",
+            ZoneKind::Other => "other",
+        }
+    }
+
+    /// The kind named `name` (as [`ZoneKind::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Where ships lie alongside or at anchor (no "on land", loitering expected in some).
+    pub fn is_harbour(self) -> bool {
+        matches!(self, ZoneKind::Port | ZoneKind::Berth | ZoneKind::Anchorage)
+    }
+}
+
+impl std::fmt::Display for ZoneKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A named area.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zone {
     pub id: String,
     pub name: String,
-    /// What the zone is: `restricted`, `anchorage`, `approach_channel`, `berth`, `port` or another
-    /// word the operator chose. Anchorages and berths are where loitering is expected.
-    pub kind: String,
+    pub kind: ZoneKind,
     pub filter: ZoneFilter,
     /// Seconds inside after which a dwell is reported; `None` for no dwell alerts.
     pub dwell_seconds: Option<i64>,
@@ -98,16 +155,16 @@ impl Zone {
 
     /// Whether loitering here is normal (anchorages and berths).
     pub fn is_mooring_area(&self) -> bool {
-        matches!(self.kind.as_str(), "anchorage" | "berth")
+        matches!(self.kind, ZoneKind::Anchorage | ZoneKind::Berth)
     }
 
     /// A rectangular zone (tests, simulator).
-    pub fn rectangle(id: &str, kind: &str, south: f64, west: f64, north: f64, east: f64) -> Self {
+    pub fn rectangle(id: &str, kind: ZoneKind, south: f64, west: f64, north: f64, east: f64) -> Self {
         let ring = vec![(west, south), (east, south), (east, north), (west, north), (west, south)];
         Zone {
             id: id.to_owned(),
             name: id.to_owned(),
-            kind: kind.to_owned(),
+            kind,
             filter: ZoneFilter::default(),
             dwell_seconds: None,
             polygons: vec![(ring, Vec::new())],
@@ -226,6 +283,17 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
             },
         }
     };
+    let kind = match text("kind") {
+        None => ZoneKind::Other,
+        Some(name) => ZoneKind::parse(&name).ok_or_else(|| ZoneError {
+            feature,
+            property: Some("kind"),
+            reason: format!(
+                "`{name}` is not a zone kind: use one of {}",
+                ZoneKind::ALL.map(ZoneKind::as_str).join(", ")
+            ),
+        })?,
+    };
     let dwell_minutes = optional_number("dwell_minutes", 0.0, DWELL_MINUTES_MAX)?;
     let min_length_m = optional_number("min_length_m", -1.0, FILTER_LENGTH_MAX_M)?;
     let max_length_m = optional_number("max_length_m", 0.0, FILTER_LENGTH_MAX_M)?;
@@ -241,7 +309,7 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
     Ok(Zone {
         id: text("id").unwrap_or_else(|| format!("zone-{index}")),
         name: text("name").unwrap_or_else(|| format!("zone {index}")),
-        kind: text("kind").unwrap_or_else(|| String::from("other")),
+        kind,
         filter: ZoneFilter { ship_types, min_length_m, max_length_m },
         dwell_seconds: dwell_minutes.map(|m| (m * 60.0).round() as i64),
         polygons,

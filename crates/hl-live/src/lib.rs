@@ -214,7 +214,8 @@ impl Live {
                     for mut zone in parsed {
                         zone.id = record.id.to_string();
                         zone.name = record.name.clone();
-                        zone.kind = record.kind.clone();
+                        // Stored before kinds were an enum, a zone may carry another word.
+                        zone.kind = hl_geo::ZoneKind::parse(&record.kind).unwrap_or(hl_geo::ZoneKind::Other);
                         zones.push(zone);
                     }
                     owners.insert(record.id.to_string(), (record.owner_org, record.releasability));

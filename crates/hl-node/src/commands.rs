@@ -330,6 +330,19 @@ impl Node {
         authorize(subject, Action::Revise { owner: current.owner_org, releasability: patch.releasability.as_ref() })?;
         let title = patch.title.as_deref().map(|t| line("title", t, TITLE_CHARS_MAX)).transpose()?;
         let body = patch.body.as_deref().map(|b| text_body("body", b)).transpose()?;
+        // A revision must revise something: an empty patch, nulls, or the values the advisory
+        // already has would put a revision in the log (and before every partner) that says
+        // nothing.
+        let changes = title.as_ref().is_some_and(|t| *t != current.title)
+            || body.as_ref().is_some_and(|b| *b != current.body)
+            || patch.severity.is_some_and(|s| s != current.severity)
+            || patch.releasability.as_ref().is_some_and(|r| *r != current.releasability);
+        if !changes {
+            return Err(NodeError::invalid(
+                "",
+                "the patch changes nothing: give at least one of title, body, severity or releasability with a new value",
+            ));
+        }
         // The event carries the releasability the record will have, so the revision itself
         // reaches exactly the new audience.
         let releasability = patch.releasability.clone().unwrap_or_else(|| current.releasability.clone());

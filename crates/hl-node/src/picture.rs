@@ -222,7 +222,7 @@ impl Node {
             return Err(NodeError::invalid("feature", "must hold exactly one zone"));
         };
         let name = line("feature/properties/name", &zone.name, NAME_CHARS_MAX)?;
-        let kind = line("feature/properties/kind", &zone.kind, NAME_CHARS_MAX)?;
+        let kind = zone.kind.as_str().to_owned();
         let id = RecordId::generate();
         let change = Change::ZoneDefined { zone: id, name, kind, feature: text };
         let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
@@ -274,16 +274,36 @@ impl Node {
         authorize(subject, Action::Publish { releasability: &releasability })?;
         let name = draft.name.as_deref().map(|n| line("name", n, NAME_CHARS_MAX)).transpose()?;
         let callsign = draft.callsign.as_deref().map(|c| line("callsign", c, NAME_CHARS_MAX)).transpose()?;
-        if draft.mmsi.is_some_and(|m| !(1..=999_999_999).contains(&m)) {
-            return Err(NodeError::invalid("mmsi", "must have at most 9 digits"));
+        if draft.mmsi.is_some_and(|m| !hl_types::mmsi_plausible(m)) {
+            return Err(NodeError::invalid(
+                "mmsi",
+                format!("must be a nine-digit MMSI ({} to {})", hl_types::MMSI_MIN, hl_types::MMSI_MAX),
+            ));
         }
-        if draft.imo.is_some_and(|i| !(1_000_000..=9_999_999).contains(&i)) {
-            return Err(NodeError::invalid("imo", "must have 7 digits"));
+        if draft.imo.is_some_and(|i| !hl_types::imo_valid(i)) {
+            return Err(NodeError::invalid("imo", "must be a 7-digit IMO number whose last digit is its check digit"));
         }
         if draft.mmsi.is_none() && draft.imo.is_none() && name.is_none() && callsign.is_none() {
             return Err(NodeError::invalid("mmsi", "an entry names at least one of mmsi, imo, name, callsign"));
         }
         let reason = line("reason", &draft.reason, REASON_CHARS_MAX)?;
+        // One entry per vessel description per organization: a duplicate would hit twice.
+        let (_, entries) = self.detector_inputs().await?;
+        let same = |a: &Option<String>, b: &Option<String>| {
+            a.as_deref().map(str::to_lowercase) == b.as_deref().map(str::to_lowercase)
+        };
+        if let Some(existing) = entries.iter().find(|e| {
+            e.owner_org == subject.org
+                && e.mmsi == draft.mmsi
+                && e.imo == draft.imo
+                && same(&e.name, &name)
+                && same(&e.callsign, &callsign)
+        }) {
+            return Err(NodeError::Conflict(format!(
+                "your organization already watches this vessel (entry {}); remove it or give different identifiers",
+                existing.id
+            )));
+        }
         let id = RecordId::generate();
         let change =
             Change::WatchlistEntryAdded { entry: id, mmsi: draft.mmsi, imo: draft.imo, name, callsign, reason };

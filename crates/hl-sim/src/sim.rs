@@ -649,7 +649,9 @@ impl Simulation {
         }
     }
 
-    /// Events still open when the simulation ends (a gap that never closed).
+    /// Events still open when the simulation ends (a gap that never closed), and truth only for
+    /// what the data contains: an injected anomaly whose window does not lie within the reports
+    /// (a short simulation ends before it, or during it) is no event the data can show.
     fn finish_truth(&mut self) {
         for v in &self.vessels {
             if v.gap_open {
@@ -657,5 +659,7 @@ impl Simulation {
                 self.truth.push(Truth { kind: "ais_gap", mmsi: v.mmsi, mmsi_2: None, start: last, end: self.end });
             }
         }
+        let last_report = self.vessels.iter().filter_map(|v| v.last_report).max().unwrap_or(i64::MIN);
+        self.truth.retain(|t| t.start <= last_report && (t.end <= last_report || t.kind == "ais_gap"));
     }
 }

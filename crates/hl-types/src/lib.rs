@@ -10,11 +10,13 @@ mod nation;
 mod openapi;
 mod org;
 mod releasability;
+mod vessel;
 
 pub use ids::{CommunityName, EventId, NodeId, OrgId, RecordId, TokenId, UserId};
 pub use nation::Nation;
 pub use org::{OrgKind, Role};
 pub use releasability::{DistributionScope, Releasability, ReleasabilityError, Tlp};
+pub use vessel::{MMSI_MAX, MMSI_MIN, imo_valid, mmsi_plausible};
 
 /// A value that failed to parse, with the reason in words a user can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

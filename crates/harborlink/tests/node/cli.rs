@@ -260,3 +260,60 @@ fn the_data_directory_and_its_files_are_private_to_the_node() {
     assert!(line.contains("listening"), "{line}");
     assert!(names.iter().any(|n| n.ends_with("-wal")) && files >= 5, "{names:?}");
 }
+
+/// `init --org --kind --nation --admin` leaves a node a new user can use at once: the host
+/// organization, its administrator and the administrator's token, printed once; a bare `init`
+/// and a `serve` without organizations print the exact next commands.
+#[test]
+fn init_with_the_first_organization_and_administrator_prints_a_working_token() {
+    let root = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = root.path().join("node");
+    let dir_text = dir.to_string_lossy().into_owned();
+    let out = harborlink(&[
+        "init",
+        "--data-dir",
+        &dir_text,
+        "--org",
+        "MPA Singapore",
+        "--kind",
+        "port_authority",
+        "--nation",
+        "SG",
+        "--admin",
+        "duty-admin",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(printed["role"], "administrator");
+    assert_eq!(printed["organization"]["name"], "MPA Singapore");
+    assert!(printed["token"].as_str().is_some_and(|t| t.len() > 20), "{printed}");
+    let orgs = harborlink(&["org", "list", "--data-dir", &dir_text]);
+    assert!(String::from_utf8_lossy(&orgs.stdout).contains("MPA Singapore"));
+    // A refused value leaves nothing behind.
+    let bad = root.path().join("bad");
+    let out = harborlink(&[
+        "init",
+        "--data-dir",
+        &bad.to_string_lossy(),
+        "--org",
+        "X",
+        "--kind",
+        "harbour_master",
+        "--nation",
+        "SG",
+        "--admin",
+        "a",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--kind"));
+    assert!(!bad.exists(), "nothing was created");
+    // --org without the rest is refused by the argument parser.
+    let out = harborlink(&["init", "--data-dir", &bad.to_string_lossy(), "--org", "X"]);
+    assert!(!out.status.success() && !bad.exists());
+    // A bare init says what to run next.
+    let bare = root.path().join("bare");
+    let out = harborlink(&["init", "--data-dir", &bare.to_string_lossy()]);
+    assert!(out.status.success());
+    let advice = String::from_utf8_lossy(&out.stderr);
+    assert!(advice.contains("harborlink org add --data-dir") && advice.contains("harborlink user add"), "{advice}");
+}

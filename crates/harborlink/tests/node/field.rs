@@ -56,6 +56,36 @@ fn recording_of(mmsi: u32, with_invalid: bool) -> String {
     text
 }
 
+/// Runs `serve` on the node's directory, which must refuse to start: its error output. Fails
+/// (rather than hangs) when a node starts after all.
+async fn refused_to_serve(node: &TestNode) -> String {
+    let mut server = node
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = server.try_wait() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(15) {
+            let _ = server.kill();
+            let _ = server.wait();
+            panic!("the node started");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    if let Some(mut pipe) = server.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+    }
+    assert!(!status.success(), "{stderr}");
+    stderr
+}
+
 async fn feed(operator: &Client, name: &str) -> Value {
     let feeds = operator.get("/api/v1/feeds").await.body;
     feeds.as_array().and_then(|a| a.iter().find(|f| f["name"] == name)).cloned().unwrap_or_default()
@@ -185,29 +215,7 @@ async fn ctrl_c_ends_the_node_with_streams_open_and_a_second_node_is_refused(bac
     let _first = crate::live::sse(&node, &region.mpa_operator, "").await;
     let _second = crate::live::sse(&node, &region.mpa_officer, "?vessels=false").await;
     // A second node on the same data directory.
-    let mut second = node
-        .command(&["serve", "--listen", "127.0.0.1:0"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let started = std::time::Instant::now();
-    let status = loop {
-        if let Ok(Some(status)) = second.try_wait() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(15) {
-            let _ = second.kill();
-            panic!("a second node started on the same data directory");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let mut stderr = String::new();
-    if let Some(mut pipe) = second.stderr.take() {
-        let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
-    }
-    assert!(!status.success());
+    let stderr = refused_to_serve(&node).await;
     assert!(stderr.contains("in use by another harborlink process"), "{stderr}");
     // Ctrl-C with both streams open.
     let started = std::time::Instant::now();
@@ -267,13 +275,15 @@ async fn an_emptied_database_is_an_error_for_every_command_and_never_recreated(b
             "holds no HarborLink node"
         }
     };
-    for args in [&["verify"][..], &["org", "list"], &["serve", "--listen", "127.0.0.1:0"]] {
+    for args in [&["verify"][..], &["org", "list"]] {
         let out = node.cli(args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?} succeeded on an emptied database");
         assert!(stderr.contains(wiped) && stderr.contains("backup"), "{args:?}: {stderr}");
         assert!(!stderr.contains("log intact"), "{stderr}");
     }
+    let stderr = refused_to_serve(&node).await;
+    assert!(stderr.contains(wiped) && stderr.contains("backup"), "serve: {stderr}");
     if backend == Backend::Sqlite {
         let size = std::fs::metadata(node.sqlite_path()).map(|m| m.len()).unwrap_or(u64::MAX);
         assert_eq!(size, 0, "nothing was recreated in the emptied file");
@@ -331,3 +341,72 @@ on_both_backends!(
     a_recording_pushed_over_a_socket_keeps_its_times_with_time_tag,
     a_feed_that_cannot_start_is_failed_and_the_node_not_ready,
 );
+
+/// What cannot be true or changes nothing is refused, with the field named: an empty or
+/// all-null advisory patch, a patch to the values already there, an IMO number with a bad check
+/// digit, an MMSI of two digits, a duplicate watch-list entry, a zone kind outside the list, and
+/// an unknown key at the top of `harborlink.toml`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_refuses_what_changes_nothing_or_cannot_be_true() {
+    let Some(mut node) = TestNode::start(Backend::Sqlite).await else { return };
+    let region = Region::create(&node);
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let green = serde_json::json!({"tlp": "GREEN", "scope": {"kind": "nation"}});
+    let created = operator
+        .post(
+            "/api/v1/advisories",
+            &serde_json::json!({"title": "Skiffs", "body": "Two skiffs.", "severity": "high", "releasability": green}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let path = format!("/api/v1/advisories/{}", crate::support::id(&created.body));
+    for patch in [
+        serde_json::json!({}),
+        serde_json::json!({"title": null}),
+        serde_json::json!({"title": "Skiffs", "severity": "high"}),
+    ] {
+        let refused = operator.patch(&path, &patch).await;
+        assert_eq!((refused.status, refused.body["field"].as_str()), (422, Some("/")), "{patch}: {:?}", refused.body);
+    }
+    assert_eq!(operator.get(&path).await.body["revision"], 1, "no revision was recorded");
+    assert_eq!(operator.patch(&path, &serde_json::json!({"title": "Three skiffs"})).await.status, 200);
+
+    let entry = |body: serde_json::Value| {
+        let mut body = body;
+        body["reason"] = "suspected smuggling".into();
+        body["releasability"] = serde_json::json!({"tlp": "AMBER", "scope": {"kind": "organization"}});
+        body
+    };
+    for (body, field) in [(serde_json::json!({"imo": 9_134_271}), "/imo"), (serde_json::json!({"mmsi": 12}), "/mmsi")] {
+        let refused = operator.post("/api/v1/watchlist", &entry(body.clone())).await;
+        assert_eq!((refused.status, refused.body["field"].as_str()), (422, Some(field)), "{body}: {:?}", refused.body);
+    }
+    let first = operator.post("/api/v1/watchlist", &entry(serde_json::json!({"imo": 9_134_270}))).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let again = operator.post("/api/v1/watchlist", &entry(serde_json::json!({"imo": 9_134_270}))).await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+    // Another organization may watch the same vessel.
+    let klang = Client::new(&node, Some(&region.klang_operator));
+    assert_eq!(klang.post("/api/v1/watchlist", &entry(serde_json::json!({"imo": 9_134_270}))).await.status, 201);
+
+    let square = serde_json::json!({"type": "Polygon", "coordinates": [[[103.8, 1.2], [103.81, 1.2], [103.81, 1.21], [103.8, 1.2]]]});
+    let zone = serde_json::json!({
+        "feature": {"type": "Feature", "properties": {"name": "Fruit", "kind": "banana"}, "geometry": square},
+        "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}},
+    });
+    let refused = operator.post("/api/v1/zones", &zone).await;
+    assert_eq!(
+        (refused.status, refused.body["field"].as_str()),
+        (422, Some("/feature/properties/kind")),
+        "{:?}",
+        refused.body
+    );
+
+    node.terminate();
+    // At the top of the file, outside every section.
+    let config = node.data_dir().join("harborlink.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&config, format!("listne = \"127.0.0.1:9\"\n{text}")).unwrap_or_else(|e| panic!("{e}"));
+    let stderr = refused_to_serve(&node).await;
+    assert!(stderr.contains("unknown field") && stderr.contains("listne"), "{stderr}");
+}

@@ -135,3 +135,34 @@ fn the_same_seed_gives_the_same_traffic() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown duration unit"));
 }
+
+/// A short simulation writes truth only for what its data contains: no event starts after the
+/// last sentence, none ends after it but a gap that runs to the end of the data.
+#[test]
+fn short_simulations_write_truth_only_for_what_the_data_contains() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (traffic, truth) = (dir.path().join("traffic.nmea"), dir.path().join("truth.jsonl"));
+    let out = Command::new(BIN)
+        .args(["simulate", "--vessels", "300", "--duration", "1h", "--seed", "7"])
+        .arg("--out")
+        .arg(&traffic)
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The last tag-block time (`c:`) in the data.
+    let text = std::fs::read_to_string(&traffic).unwrap_or_default();
+    let last = text
+        .lines()
+        .filter_map(|l| l.split("c:").nth(1))
+        .filter_map(|rest| rest.split(['*', ',', '\\']).next()?.parse::<i64>().ok())
+        .max()
+        .unwrap_or_else(|| panic!("no tag-block times"));
+    let events = lines(&truth);
+    assert!(!events.is_empty());
+    for event in &events {
+        assert!(seconds(&event["start"]) <= last, "starts after the data: {event}");
+        assert!(seconds(&event["end"]) <= last || event["kind"] == "ais_gap", "ends after the data: {event}");
+    }
+}

@@ -8,6 +8,7 @@ use super::{Picture, alert};
 use crate::alert::{Alert, AlertKind, Severity};
 use crate::picture::StaticReport;
 use crate::watchlist::WatchlistEntry;
+pub use hl_types::imo_valid;
 
 /// Values of one static field, with the counts that decide when a new one is accepted.
 ///
@@ -86,17 +87,6 @@ pub(super) enum Inconsistency {
     SpeedForType = 1,
     Dimensions = 2,
     ImoCheckDigit = 4,
-}
-
-/// Whether an IMO ship number's seventh digit is its check digit (the first six weighted 7..2,
-/// summed, last digit).
-pub fn imo_valid(imo: u32) -> bool {
-    if !(1_000_000..=9_999_999).contains(&imo) {
-        return false;
-    }
-    let digits: Vec<u32> = imo.to_string().bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = digits[..6].iter().zip((2..=7).rev()).map(|(d, w)| d * w).sum();
-    sum % 10 == digits[6]
 }
 
 /// Longest hull afloat is about 460 m: a declared length beyond it is not a ship's.

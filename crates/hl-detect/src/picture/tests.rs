@@ -1,4 +1,4 @@
-use hl_geo::{NAUTICAL_MILE_M, Position, Zone};
+use hl_geo::{NAUTICAL_MILE_M, Position, Zone, ZoneKind};
 
 use super::*;
 use crate::imo_valid;
@@ -46,7 +46,7 @@ fn steam(p: &mut Picture, mmsi: u32, start: Position, from: i64, to: i64, every:
 
 #[test]
 fn zone_entry_dwell_and_exit() {
-    let mut zone = Zone::rectangle("tss", "restricted", 1.20, 103.80, 1.22, 103.82);
+    let mut zone = Zone::rectangle("tss", ZoneKind::Restricted, 1.20, 103.80, 1.22, 103.82);
     zone.dwell_seconds = Some(600);
     let mut p = picture(vec![zone]);
     // 2 kn eastwards through a 2.2 km wide box: about 36 minutes inside.
@@ -64,7 +64,7 @@ fn zone_entry_dwell_and_exit() {
 
 #[test]
 fn zone_filters_exempt_other_vessel_types() {
-    let mut zone = Zone::rectangle("tankers", "anchorage", 1.20, 103.80, 1.22, 103.82);
+    let mut zone = Zone::rectangle("tankers", ZoneKind::Anchorage, 1.20, 103.80, 1.22, 103.82);
     zone.filter.ship_types = vec![(80, 89)];
     let mut p = picture(vec![zone]);
     p.observe_static(&StaticReport { mmsi: SHIP, time: T0, ship_type: Some(70), ..StaticReport::default() });
@@ -125,7 +125,7 @@ fn gaps_need_prior_coverage_and_scale_with_the_reporting_interval() {
 
 #[test]
 fn still_silent_at_the_end_of_the_data_is_a_gap_too() {
-    let mut p = picture(vec![Zone::rectangle("port", "port", 0.9, 103.9, 1.1, 104.1)]);
+    let mut p = picture(vec![Zone::rectangle("port", ZoneKind::Port, 0.9, 103.9, 1.1, 104.1)]);
     steam(&mut p, SHIP, at(1.0, 104.0), T0, T0 + 600, 10, 12.0);
     let alerts = p.finish(T0 + 4_000);
     assert_eq!(kinds(&alerts), [AlertKind::AisGap]);
@@ -209,7 +209,7 @@ fn repeats_and_out_of_order_reports_are_skipped_and_counted() {
 
 #[test]
 fn loitering_outside_anchorages_but_not_inside() {
-    let anchorage = Zone::rectangle("anch", "anchorage", 1.25, 103.95, 1.27, 103.97);
+    let anchorage = Zone::rectangle("anch", ZoneKind::Anchorage, 1.25, 103.95, 1.27, 103.97);
     let mut p = picture(vec![anchorage]);
     // Three hours at 0.5 kn in open water, then under way: one loitering episode.
     let mut alerts = steam(&mut p, SHIP, at(1.10, 104.20), T0, T0 + 3 * 3_600, 60, 0.5);
@@ -218,7 +218,7 @@ fn loitering_outside_anchorages_but_not_inside() {
     assert_eq!(kinds(&alerts), [AlertKind::Loitering]);
     assert!(alerts[0].end - alerts[0].start >= 3 * 3_600 - 60);
     // The same inside the anchorage: nothing.
-    let mut p = picture(vec![Zone::rectangle("anch", "anchorage", 1.25, 103.95, 1.27, 103.97)]);
+    let mut p = picture(vec![Zone::rectangle("anch", ZoneKind::Anchorage, 1.25, 103.95, 1.27, 103.97)]);
     let mut alerts = steam(&mut p, SHIP, at(1.26, 103.96), T0, T0 + 3 * 3_600, 60, 0.5);
     alerts.extend(p.finish(T0 + 3 * 3_600 + 60));
     assert!(!kinds(&alerts).contains(&AlertKind::Loitering), "{alerts:?}");
@@ -323,7 +323,7 @@ fn static_data_inconsistent_with_behaviour_is_an_identity_anomaly() {
 
 #[test]
 fn a_live_sweep_reports_a_vessel_gone_dark_once_and_its_return_again() {
-    let mut p = picture(vec![Zone::rectangle("anch", "anchorage", 1.0, 103.0, 1.5, 104.5)]);
+    let mut p = picture(vec![Zone::rectangle("anch", ZoneKind::Anchorage, 1.0, 103.0, 1.5, 104.5)]);
     steam(&mut p, SHIP, at(1.21, 103.79), T0, T0 + 600, 10, 10.0);
     // 10 kn: expected every 10 s, so silence beyond max(600 s, 900 s) = 900 s is a gap.
     assert!(p.sweep(0, T0 + 600 + 800).is_empty(), "not yet past the threshold");
@@ -340,12 +340,12 @@ fn a_live_sweep_reports_a_vessel_gone_dark_once_and_its_return_again() {
 
 #[test]
 fn replacing_zones_keeps_vessels_inside_the_zones_that_remain() {
-    let keep = Zone::rectangle("keep", "restricted", 1.20, 103.80, 1.22, 103.82);
-    let gone = Zone::rectangle("gone", "restricted", 1.20, 103.80, 1.22, 103.82);
+    let keep = Zone::rectangle("keep", ZoneKind::Restricted, 1.20, 103.80, 1.22, 103.82);
+    let gone = Zone::rectangle("gone", ZoneKind::Restricted, 1.20, 103.80, 1.22, 103.82);
     let mut p = picture(vec![gone, keep.clone()]);
     let first = p.observe_position(&report(SHIP, T0, at(1.21, 103.81), 1.0));
     assert_eq!(kinds(&first), [AlertKind::ZoneEntry, AlertKind::ZoneEntry]);
-    let added = Zone::rectangle("added", "restricted", 1.20, 103.80, 1.22, 103.82);
+    let added = Zone::rectangle("added", ZoneKind::Restricted, 1.20, 103.80, 1.22, 103.82);
     p.set_zones(vec![keep, added]);
     let next = p.observe_position(&report(SHIP, T0 + 10, at(1.21, 103.8101), 1.0));
     let zones: Vec<_> = next.iter().map(|a| (a.kind, a.zone.clone().unwrap_or_default())).collect();

@@ -35,7 +35,7 @@ pub(super) fn step(
         if !zone.filter.admits(ship_type, length_m) {
             continue;
         }
-        let restricted = zone.kind == "restricted";
+        let restricted = zone.kind == hl_geo::ZoneKind::Restricted;
         let now_inside = zone.contains(&report.position);
         let slot = inside.iter().position(|(i, _, _)| *i == index);
         match (now_inside, slot) {
