@@ -26,6 +26,18 @@ fn alert_json(a: &Alert) -> serde_json::Value {
     })
 }
 
+/// The `[detect]` section of a TOML file, over the defaults.
+fn detector_config(path: &std::path::Path) -> anyhow::Result<DetectorConfig> {
+    use figment::providers::{Format, Serialized, Toml};
+    let config: DetectorConfig = figment::Figment::new()
+        .merge(Serialized::defaults(DetectorConfig::default()))
+        .merge(figment::Figment::from(Toml::file_exact(path)).focus("detect"))
+        .extract()
+        .with_context(|| format!("invalid [detect] section in {}", path.display()))?;
+    config.check().map_err(|why| anyhow::anyhow!("invalid [detect] setting in {}: {why}", path.display()))?;
+    Ok(config)
+}
+
 pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let zones = match &args.zones {
         Some(path) => {
@@ -44,7 +56,11 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     let (zone_count, watch_count) = (zones.len(), watchlist.len());
     let input = File::open(&args.input).with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut lines = Lines::new(input);
-    let picture = Picture::new(DetectorConfig::default(), zones, watchlist).with_land(hl_geo::Land::natural_earth());
+    let detectors = match &args.config {
+        Some(path) => detector_config(path)?,
+        None => DetectorConfig::default(),
+    };
+    let picture = Picture::new(detectors, zones, watchlist).with_land(hl_geo::Land::natural_earth());
     // Tracks are for the live picture; analysis needs only the detectors.
     let mut pipeline = Pipeline::new(picture, None);
     let stdout = io::stdout().lock();

@@ -93,6 +93,10 @@ pub struct AnalyzeArgs {
     /// Watch list CSV with header `mmsi,imo,name,callsign,reason`.
     #[arg(long)]
     pub watchlist: Option<PathBuf>,
+    /// A TOML file whose `[detect]` section sets detector thresholds (a node's harborlink.toml
+    /// will do; its other sections are ignored).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -48,8 +48,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if node.organizations().await.context("cannot read the organizations")?.is_empty() {
         eprintln!("{}", crate::admin::next_steps(&args.node.data_dir));
     }
-    let live =
-        hl_live::Live::start(node.clone(), settings.live.config()?).await.context("cannot start the live picture")?;
+    let mut live_config = settings.live.config()?;
+    settings.detect.check().map_err(|why| anyhow::anyhow!("invalid [detect] setting: {why}"))?;
+    live_config.detectors = settings.detect.clone();
+    let live = hl_live::Live::start(node.clone(), live_config).await.context("cannot start the live picture")?;
     let (close, closing) = tokio::sync::watch::channel(false);
     let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics, closing }, &config);
     let listener = tokio::net::TcpListener::bind(settings.listen)

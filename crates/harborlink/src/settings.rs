@@ -35,6 +35,8 @@ pub struct Settings {
     pub idle_timeout_secs: u64,
     /// The live maritime picture.
     pub live: LiveSettings,
+    /// Detector thresholds (`[detect]`; see the template for each default and its source).
+    pub detect: hl_detect::DetectorConfig,
 }
 
 /// The `[live]` section: feeds and the picture's limits.
@@ -122,6 +124,7 @@ impl Default for Settings {
             header_read_timeout_secs: hl_api::server::HEADER_READ_TIMEOUT_DEFAULT.as_secs(),
             idle_timeout_secs: hl_api::server::IDLE_TIMEOUT_DEFAULT.as_secs(),
             live: LiveSettings::default(),
+            detect: hl_detect::DetectorConfig::default(),
         }
     }
 }
@@ -215,13 +218,66 @@ history_points_max = 1440
 # Position-on-land detection with the bundled Natural Earth coastline.
 land = true
 
-# AIS feeds. Kinds: tcp_client (address), tcp_listener (listen), udp (listen),
-# file (path, pace = "fast" or {{ recorded = {{ speed = 1.0 }} }}). POST /api/v1/ais/sentences
-# is always available as the feed `http`.
+# AIS feeds. Kinds: tcp_client (address), tcp_listener (listen, idle_timeout_secs), udp
+# (listen), file (path, pace = "fast" or {{ recorded = {{ speed = 1.0 }} }}; a file is replayed
+# once, and after a restart from where it was). POST /api/v1/ais/sentences is always
+# available as the feed `http`.
+# Each feed's `time` says where message times come from:
+#   "tag"       the NMEA 4.10 tag-block time (else base stations' UTC), however old: for
+#               recordings, replayed or pushed over a socket; the feed runs on their clock.
+#   "reception" the time the line arrived, whatever the tag block says.
+#   "auto"      the tag-block time when it is within 5 minutes ahead and a day behind the
+#               reception, else the reception: live receivers. Default except for files ("tag").
 # [[live.feeds]]
 # name = "receiver-east"
 # kind = "tcp_client"
 # address = "127.0.0.1:5631"
+# time = "auto"
+
+# Detector thresholds: every key is optional; the defaults are the published definitions.
+[detect]
+# Position jump: an implied speed above this is impossible (AMSA drops fixes implying more than
+# 50 kn); jumps shorter than jump_distance_min_m are GNSS noise.
+# jump_speed_kn = 50.0
+# jump_distance_min_m = 1000.0
+# AIS gap ("going dark", GFW): silent for gap_intervals expected reporting intervals (ITU-R
+# M.1371-5 Table 1) and at least gap_seconds_min, after gap_reports_before_min reports in the
+# hour before (it was transmitting within coverage).
+# gap_intervals = 60.0
+# gap_seconds_min = 900
+# gap_reports_before_min = 5
+# Drift (AMSA): speed within [low, high] knots, course and heading at least drift_angle_deg
+# apart, for drift_seconds_min.
+# drift_speed_kn = [0.25, 20.0]
+# drift_angle_deg = 45.0
+# drift_seconds_min = 300
+# Identity change (Spire): a new name, call sign or IMO seen identity_repeats_min times and making
+# up identity_share_min of the updates since it first appeared.
+# identity_repeats_min = 3
+# identity_share_min = 0.9
+# Loitering (GFW): slower than loiter_speed_kn for loiter_seconds_min outside anchorages and berths.
+# loiter_speed_kn = 2.0
+# loiter_seconds_min = 7200
+# Encounter (GFW): two vessels within encounter_distance_m, both slower than encounter_speed_kn,
+# for encounter_seconds_min; the same pair again within encounter_merge_seconds is one encounter.
+# encounter_distance_m = 500.0
+# encounter_speed_kn = 2.0
+# encounter_seconds_min = 7200
+# encounter_merge_seconds = 14400
+# Position on land: on Natural Earth 1:10m land and further than this from any coast, lake, river
+# or port (ships at quays, in docks and on rivers are not on land).
+# land_clearance_m = 5000.0
+# Static data invalid: faster than the declared type's ceiling for inconsistent_reports_min
+# reports spanning inconsistent_seconds_min.
+# inconsistent_reports_min = 3
+# inconsistent_seconds_min = 300
+# Duplicate MMSI: duplicate_jumps_min impossible jumps within duplicate_window_seconds.
+# duplicate_jumps_min = 3
+# duplicate_window_seconds = 600
+# Feed silent: a feed that delivered feed_active_messages_min messages, then nothing for
+# feed_silent_seconds (the gaps of the vessels it heard are then not reported).
+# feed_silent_seconds = 300
+# feed_active_messages_min = 20
 "#
     )
 }

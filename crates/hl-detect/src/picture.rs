@@ -29,8 +29,11 @@ use drift::DriftEpisode;
 use gap::{Seen, Silence, gap};
 use loitering::SlowSpell;
 
-/// Thresholds of every detector, with the published defaults.
-#[derive(Debug, Clone)]
+/// Thresholds of every detector, with the published defaults. Read from the `[detect]` section
+/// of `harborlink.toml` (and `analyze --config`): absent keys keep their defaults, unknown keys
+/// are refused, and [`DetectorConfig::check`] refuses values no detector can work with.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
     /// Implied speed above which a jump between consecutive positions is impossible
     /// (AMSA drops fixes implying more than 50 kn).
@@ -66,8 +69,7 @@ pub struct DetectorConfig {
     /// Encounters of the same pair less than this apart are one.
     pub encounter_merge_seconds: i64,
     /// Position on land: the position must be on land and further than this from any water
-    /// (coast, lake, river): ships at quays, in docks and on rivers must not count, and the
-    /// 1:50m rivers are accurate only to a few kilometres.
+    /// (coast, lake, river, port): ships at quays, in docks and on rivers must not count.
     pub land_clearance_m: f64,
     /// Static data inconsistent with behaviour: a declared type faster than its ceiling (see
     /// [`type_speed_ceiling_kn`]) for at least this many consecutive reports...
@@ -83,6 +85,55 @@ pub struct DetectorConfig {
     /// explains.
     pub feed_silent_seconds: i64,
     pub feed_active_messages_min: u64,
+}
+
+impl DetectorConfig {
+    /// Refuses values no detector can work with, naming the key.
+    pub fn check(&self) -> Result<(), String> {
+        let positive = [
+            ("jump_speed_kn", self.jump_speed_kn),
+            ("gap_intervals", self.gap_intervals),
+            ("drift_angle_deg", self.drift_angle_deg),
+            ("loiter_speed_kn", self.loiter_speed_kn),
+            ("encounter_distance_m", self.encounter_distance_m),
+            ("encounter_speed_kn", self.encounter_speed_kn),
+        ];
+        for (key, value) in positive {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(format!("{key} must be a positive number (is {value})"));
+            }
+        }
+        let not_negative = [
+            ("jump_distance_min_m", self.jump_distance_min_m),
+            ("land_clearance_m", self.land_clearance_m),
+            ("gap_seconds_min", self.gap_seconds_min as f64),
+            ("drift_seconds_min", self.drift_seconds_min as f64),
+            ("loiter_seconds_min", self.loiter_seconds_min as f64),
+            ("encounter_seconds_min", self.encounter_seconds_min as f64),
+            ("encounter_merge_seconds", self.encounter_merge_seconds as f64),
+            ("inconsistent_seconds_min", self.inconsistent_seconds_min as f64),
+            ("duplicate_window_seconds", self.duplicate_window_seconds as f64),
+            ("feed_silent_seconds", self.feed_silent_seconds as f64),
+        ];
+        for (key, value) in not_negative {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(format!("{key} must not be negative (is {value})"));
+            }
+        }
+        let (low, high) = self.drift_speed_kn;
+        if !(low.is_finite() && high.is_finite() && 0.0 <= low && low < high) {
+            return Err(format!("drift_speed_kn must be [low, high] with 0 <= low < high (is [{low}, {high}])"));
+        }
+        if !(self.identity_share_min > 0.0 && self.identity_share_min <= 1.0) {
+            return Err(format!("identity_share_min must be in (0, 1] (is {})", self.identity_share_min));
+        }
+        if self.identity_repeats_min == 0 || self.duplicate_jumps_min == 0 || self.inconsistent_reports_min == 0 {
+            return Err(String::from(
+                "identity_repeats_min, duplicate_jumps_min and inconsistent_reports_min must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for DetectorConfig {

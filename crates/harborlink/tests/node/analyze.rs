@@ -161,3 +161,38 @@ fn real_static_data_errors_are_data_quality_findings_not_identity_changes() {
         assert!(a["detail"].as_str().is_some_and(|d| d.contains("changed from")), "{a}");
     }
 }
+
+#[test]
+fn detector_thresholds_come_from_the_detect_section_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let capture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais/gpsd/ais-nmea-sample.log");
+    let run = |toml: &str| {
+        let config = dir.path().join("detect.toml");
+        std::fs::write(&config, toml).unwrap_or_else(|e| panic!("{e}"));
+        Command::new(BIN)
+            .arg("analyze")
+            .arg(&capture)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // A clearance of 30 km from water: only transponders far inland remain.
+    let out = run("node_id = \"ignored\"\n[detect]\nland_clearance_m = 30000.0\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let on_land = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("\"position_on_land\"")).count();
+    assert!(on_land <= 10, "{on_land}");
+    for (toml, expected) in [
+        ("[detect]\nland_clearence_m = 3.0\n", "land_clearence_m"),
+        ("[detect]\njump_speed_kn = -3.0\n", "jump_speed_kn must be a positive number"),
+        ("[detect]\ndrift_speed_kn = [5.0, 1.0]\n", "drift_speed_kn"),
+    ] {
+        let out = run(toml);
+        assert!(!out.status.success(), "{toml}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(expected),
+            "{toml}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -409,4 +409,8 @@ async fn validation_refuses_what_changes_nothing_or_cannot_be_true() {
     std::fs::write(&config, format!("listne = \"127.0.0.1:9\"\n{text}")).unwrap_or_else(|e| panic!("{e}"));
     let stderr = refused_to_serve(&node).await;
     assert!(stderr.contains("unknown field") && stderr.contains("listne"), "{stderr}");
+    // A detector threshold no detector can work with (the file ends in its `[detect]` section).
+    std::fs::write(&config, format!("{text}jump_speed_kn = -1.0\n")).unwrap_or_else(|e| panic!("{e}"));
+    let stderr = refused_to_serve(&node).await;
+    assert!(stderr.contains("invalid [detect] setting: jump_speed_kn"), "{stderr}");
 }
