@@ -8,6 +8,8 @@ use hl_store::Organization;
 use hl_types::{CommunityName, Nation, OrgId, OrgKind, Role, TokenId};
 use serde_json::json;
 
+use hl_api::dto::{IssuedTokenView, NewUserView, TokenView};
+
 use crate::cli::{NodeArgs, OrgCommand, TokenCommand, UserCommand};
 use crate::datadir;
 use crate::settings::Overrides;
@@ -42,13 +44,9 @@ pub async fn init(args: &crate::cli::InitArgs) -> anyhow::Result<()> {
     let node = open_node(&node_args).await?;
     let org = node.register_organization(draft).await?;
     let (user, token) = node.register_user(Actor::Operator, org.id, &admin, Role::Administrator).await?;
-    println!(
-        "{}",
-        json!({
-            "organization": org_json(&org), "user_id": user.id, "name": user.name, "role": user.role,
-            "token_id": token.record.id, "token": token.secret,
-        })
-    );
+    let view =
+        NewUserView { user: user.into(), token: IssuedTokenView { token: token.record.into(), secret: token.secret } };
+    println!("{}", json!({ "organization": org_json(&org), "user": view.user, "token": view.token }));
     eprintln!("Store the token now: it is shown only once and kept only as a hash.");
     Ok(())
 }
@@ -158,20 +156,25 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
     let node = open_node(&node).await?;
     let org = find_org(&node, &org).await?;
     let (user, token) = node.register_user(Actor::Operator, org.id, &name, role).await?;
-    // The secret goes to stdout once, for the operator to hand over; it is never logged.
-    println!(
-        "{}",
-        json!({
-            "user_id": user.id, "organization": org.id, "name": user.name, "role": user.role,
-            "token_id": token.record.id, "token": token.secret,
-        })
-    );
+    // The secret goes to stdout once, for the operator to hand over; it is never logged. The
+    // same shape as the API's answer to POST /organizations/{id}/users.
+    let view =
+        NewUserView { user: user.into(), token: IssuedTokenView { token: token.record.into(), secret: token.secret } };
+    println!("{}", serde_json::to_string(&view)?);
     eprintln!("Store the token now: it is shown only once and kept only as a hash.");
     Ok(())
 }
 
 pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     let (node, token_id) = match cmd {
+        TokenCommand::List { node, user } => {
+            let user: hl_types::UserId = user.parse().context("--user")?;
+            let node = open_node(&node).await?;
+            for token in node.tokens(Actor::Operator, user).await? {
+                println!("{}", serde_json::to_string(&TokenView::from(token))?);
+            }
+            return Ok(());
+        }
         TokenCommand::Revoke { node, token_id } => (node, token_id),
         TokenCommand::BindLegacy { node } => {
             let bound = open_node(&node).await?.bind_legacy_tokens().await?;

@@ -218,6 +218,14 @@ pub enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
+    /// List a user's tokens (never their secrets), as JSON lines.
+    List {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The user's id.
+        #[arg(long)]
+        user: String,
+    },
     /// Revoke a token by its id.
     Revoke {
         #[command(flatten)]

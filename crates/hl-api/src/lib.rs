@@ -7,7 +7,7 @@
 //!   body limits, timeouts), which [`problem_bodies`] fills in.
 //! - Internal error details are logged, never returned.
 
-mod dto;
+pub mod dto;
 mod extract;
 mod live;
 mod problem;

@@ -2,7 +2,7 @@
 //! (RFC 7946), alerts with their lifecycle, zones, the watch list, feeds, NMEA by POST, and a
 //! Server-Sent Events stream of vessel updates and alerts.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -161,8 +161,13 @@ pub struct VesselList {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct VesselQuery {
-    /// `south,west,north,east` in degrees; west > east crosses the antimeridian.
+    /// `south,west,north,east`, in this order, in degrees (south <= north); a box with west >
+    /// east crosses the antimeridian (`-10,170,10,-170` spans 20° around it).
     pub bbox: Option<String>,
+    /// Search: vessels whose MMSI or IMO number starts with these digits, or whose name or call
+    /// sign contains this text (case ignored); 1 to 40 characters. Not with an area.
+    #[param(min_length = 1, max_length = 40)]
+    pub q: Option<String>,
     #[param(minimum = -90, maximum = 90)]
     pub lat: Option<f64>,
     #[param(minimum = -180, maximum = 180)]
@@ -203,6 +208,16 @@ async fn list_vessels(
         Some(_) => return Err(bad_query("limit", "limit must be 1 to 10000")),
     };
     let live = &state.live;
+    if let Some(text) = &q.q {
+        if q.bbox.is_some() || q.lat.is_some() || q.lon.is_some() || q.radius_m.is_some() {
+            return Err(bad_query("q", "search with q alone, not with an area"));
+        }
+        if text.trim().is_empty() || text.chars().count() > 40 {
+            return Err(bad_query("q", "q must be 1 to 40 characters, not only spaces"));
+        }
+        let items = live.vessels_matching(text, limit).iter().map(|s| VesselView::new(s, None)).collect();
+        return Ok(Json(VesselList { items, total_in_picture: live.vessel_count() }));
+    }
     let items = match (&q.bbox, q.lat, q.lon, q.radius_m) {
         (Some(bbox), None, None, None) => {
             live.vessels_in(&parse_bbox(bbox)?, limit).iter().map(|s| VesselView::new(s, None)).collect()
@@ -312,6 +327,8 @@ pub struct AlertView {
     pub mmsi_2: Option<u32>,
     /// The zone, for zone alerts.
     pub zone: Option<String>,
+    /// The zone's name, when the reader may see the zone.
+    pub zone_name: Option<String>,
     /// RFC 3339 UTC: the episode, as the data timed it.
     pub start: String,
     pub end: String,
@@ -344,6 +361,7 @@ impl From<AlertRecord> for AlertView {
             mmsi: a.mmsi,
             mmsi_2: a.mmsi_2,
             zone: a.zone,
+            zone_name: None,
             start: rfc3339_s(a.start_s),
             end: rfc3339_s(a.end_s),
             lat: a.lat,
@@ -389,6 +407,14 @@ pub struct AlertQuery {
     /// Only alerts whose episode ended at or after this RFC 3339 time.
     #[param(format = DateTime)]
     pub since: Option<String>,
+    /// Only this severity.
+    #[param(pattern = "^(info|low|medium|high)$")]
+    pub severity: Option<String>,
+    /// Only alerts of this zone (its id).
+    pub zone: Option<RecordId>,
+    /// Only alerts that happened in `south,west,north,east` (degrees; west > east crosses the
+    /// antimeridian).
+    pub bbox: Option<String>,
     /// Cursor: the last alert id of the previous page.
     pub after: Option<RecordId>,
     /// Items per page, 1 to 500 (default 100).
@@ -426,8 +452,48 @@ async fn list_alerts(
         .map(|s| s.parse::<jiff::Timestamp>().map(|t| t.as_second()))
         .transpose()
         .map_err(|_| bad_query("since", "since must be an RFC 3339 time"))?;
-    let filter = AlertFilter { kind: q.kind, status: q.status, mmsi: q.mmsi, since_s };
-    Ok(Json(Page::from(state.node.alerts(&subject, &filter, q.after, limit).await?)))
+    if q.severity.as_deref().is_some_and(|s| hl_detect::Severity::parse(s).is_none()) {
+        return Err(bad_query("severity", "severity must be info, low, medium or high"));
+    }
+    let area = q.bbox.as_deref().map(parse_bbox).transpose()?.map(|a| (a.south, a.west, a.north, a.east));
+    let filter = AlertFilter {
+        kind: q.kind,
+        status: q.status,
+        mmsi: q.mmsi,
+        since_s,
+        severity: q.severity,
+        zone: q.zone.map(|z| z.to_string()),
+        area,
+    };
+    let page = state.node.alerts(&subject, &filter, q.after, limit).await?;
+    let mut zone_names = ZoneNames::default();
+    let mut items = Vec::with_capacity(page.items.len());
+    for alert in page.items {
+        items.push(zone_names.view(&state, &subject, alert).await);
+    }
+    Ok(Json(Page { items, next: page.next }))
+}
+
+/// Zone names for alert views, looked up once per zone, and only for zones the reader may see.
+#[derive(Default)]
+struct ZoneNames(HashMap<String, Option<String>>);
+
+impl ZoneNames {
+    async fn view(&mut self, state: &AppState, subject: &Subject, alert: AlertRecord) -> AlertView {
+        let zone = alert.zone.clone();
+        let mut view = AlertView::from(alert);
+        if let Some(zone) = zone {
+            if !self.0.contains_key(&zone) {
+                let name = match zone.parse::<RecordId>() {
+                    Ok(id) => state.node.zone(subject, id).await.ok().map(|z| z.name),
+                    Err(_) => None,
+                };
+                self.0.insert(zone.clone(), name);
+            }
+            view.zone_name = self.0.get(&zone).cloned().flatten();
+        }
+        view
+    }
 }
 
 /// One alert.
@@ -440,7 +506,8 @@ async fn get_alert(
     Path(id): Path<String>,
 ) -> Result<Json<AlertView>, ApiError> {
     let id: RecordId = path_param("id", &id)?;
-    Ok(Json(state.node.alert(&subject, id).await?.into()))
+    let alert = state.node.alert(&subject, id).await?;
+    Ok(Json(ZoneNames::default().view(&state, &subject, alert).await))
 }
 
 /// A dismissal reason.

@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_organizations))
         .routes(routes!(get_organization))
         .routes(routes!(list_users, create_user))
-        .routes(routes!(create_token))
+        .routes(routes!(create_token, list_tokens))
         .routes(routes!(revoke_token))
         .routes(routes!(list_advisories, create_advisory))
         .routes(routes!(get_advisory, update_advisory))
@@ -114,6 +114,20 @@ async fn create_token(
     let id: UserId = path_param("id", &id)?;
     let issued = state.node.issue_token(Actor::User(&subject), id, &body.label).await?;
     Ok((StatusCode::CREATED, Json(IssuedTokenView { token: issued.record.into(), secret: issued.secret })))
+}
+
+/// A user's tokens, without their secrets (oneself, or as administrator a user of one's
+/// organization).
+#[utoipa::path(get, path = "/users/{id}/tokens", tag = "access", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    responses((status = 200, body = Vec<TokenView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<TokenView>>, ApiError> {
+    let id: UserId = path_param("id", &id)?;
+    Ok(Json(state.node.tokens(Actor::User(&subject), id).await?.into_iter().map(Into::into).collect()))
 }
 
 /// Revokes a token.

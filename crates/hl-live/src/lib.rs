@@ -347,6 +347,11 @@ impl Live {
         self.with_tracks(|t| t.within(center, radius_m, limit).into_iter().map(|(t, d)| (t.state.clone(), d)).collect())
     }
 
+    /// Vessels matching a search by MMSI or IMO prefix, name or call sign.
+    pub fn vessels_matching(&self, text: &str, limit: usize) -> Vec<VesselState> {
+        self.with_tracks(|t| t.search(text, limit).into_iter().map(|t| t.state.clone()).collect())
+    }
+
     /// One vessel's track.
     pub fn track(&self, mmsi: u32) -> Option<Track> {
         self.with_tracks(|t| t.get(mmsi).cloned())

@@ -273,6 +273,20 @@ impl Node {
         Ok(IssuedToken { record: self.issued_record(&event).await?, secret })
     }
 
+    /// A user's tokens (never their secrets): for the user, an administrator of their
+    /// organization, or the operator at the command line.
+    pub async fn tokens(&self, actor: Actor<'_>, user: UserId) -> Result<Vec<TokenRecord>, NodeError> {
+        let owner = self.store.user(user).await?.ok_or(NodeError::NotFound)?;
+        if let Actor::User(subject) = actor {
+            if owner.org != subject.org {
+                return Err(NodeError::NotFound);
+            }
+            // Who may revoke a user's tokens may list them.
+            authorize(subject, Action::RevokeToken { user, org: owner.org })?;
+        }
+        Ok(self.store.tokens_of(user).await?)
+    }
+
     /// Revokes a token; revoking a revoked token is a no-op.
     pub async fn revoke_token(&self, actor: Actor<'_>, token: TokenId) -> Result<TokenRecord, NodeError> {
         let record = self.store.token(token).await?.ok_or(NodeError::NotFound)?;

@@ -197,13 +197,19 @@ pub struct AlertRecord {
 }
 
 /// Which alerts a listing wants; absent fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertFilter {
     pub kind: Option<String>,
     pub status: Option<String>,
     pub mmsi: Option<u32>,
     /// Alerts whose episode ended at or after this time (Unix seconds).
     pub since_s: Option<i64>,
+    pub severity: Option<String>,
+    /// The zone's id (zone alerts).
+    pub zone: Option<String>,
+    /// Where the alert happened: (south, west, north, east) in degrees; west > east crosses
+    /// the antimeridian.
+    pub area: Option<(f64, f64, f64, f64)>,
 }
 
 /// A zone the detectors watch.
@@ -298,6 +304,8 @@ pub trait Store: Send + Sync + 'static {
     async fn users_of(&self, org: OrgId) -> Result<Vec<User>, StoreError>;
     async fn user(&self, id: UserId) -> Result<Option<User>, StoreError>;
     async fn token(&self, id: TokenId) -> Result<Option<TokenRecord>, StoreError>;
+    /// A user's tokens, oldest first (never their secrets).
+    async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, StoreError>;
     /// The live or revoked token whose secret hashes to `secret_hash`, with the stored binding
     /// of that hash (`None` for a row from before bindings).
     async fn token_by_secret_hash(

@@ -280,14 +280,18 @@ macro_rules! sql_store {
 
         /// The SQL of one visible page: per audience, a keyset range of the index (`LIMIT` rows
         /// after the cursor), united, then the page's rows. Placeholders: `$1` list, `$2` cursor,
-        /// `$3` limit, `$4`-`$7` the alert filter (alerts only), then one per audience.
+        /// `$3` limit, `$4`-`$13` the alert filter (alerts only; bound for every list, unused
+        /// by the others), then one per audience.
         fn visible_page_sql(list: RecordList, audiences: usize) -> String {
             let (table, filter) = match list {
                 RecordList::Advisories => ("advisories", ""),
                 RecordList::Alerts => (
                     "alerts",
                     " AND ($4 IS NULL OR x.kind = $4) AND ($5 IS NULL OR x.status = $5) \
-                     AND ($6 IS NULL OR x.mmsi = $6) AND ($7 IS NULL OR x.end_s >= $7)",
+                     AND ($6 IS NULL OR x.mmsi = $6) AND ($7 IS NULL OR x.end_s >= $7) \
+                     AND ($8 IS NULL OR x.severity = $8) AND ($9 IS NULL OR x.zone = $9) \
+                     AND ($10 IS NULL OR (x.lat >= $10 AND x.lat <= $12 AND \
+                          (($11 <= $13 AND x.lon >= $11 AND x.lon <= $13) OR ($11 > $13 AND (x.lon >= $11 OR x.lon <= $13)))))",
                 ),
                 RecordList::Zones => ("zones", ""),
                 RecordList::Watchlist => ("watchlist_entries", ""),
@@ -297,7 +301,7 @@ macro_rules! sql_store {
                     format!(
                         "SELECT record_id FROM (SELECT v.record_id FROM record_audiences v JOIN {table} x ON x.id = v.record_id \
                          WHERE v.list = $1 AND v.audience = ${n} AND v.record_id > $2{filter} ORDER BY v.record_id LIMIT $3) r{i}",
-                        n = i + 8
+                        n = i + 14
                     )
                 })
                 .collect();
@@ -626,7 +630,13 @@ macro_rules! sql_store {
                     .bind(filter.kind.clone())
                     .bind(filter.status.clone())
                     .bind(filter.mmsi.map(i64::from))
-                    .bind(filter.since_s);
+                    .bind(filter.since_s)
+                    .bind(filter.severity.clone())
+                    .bind(filter.zone.clone())
+                    .bind(filter.area.map(|a| a.0))
+                    .bind(filter.area.map(|a| a.1))
+                    .bind(filter.area.map(|a| a.2))
+                    .bind(filter.area.map(|a| a.3));
                 for audience in audiences {
                     query = query.bind(audience.as_str());
                 }
@@ -865,6 +875,16 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(|r| token_from_row(&r)).transpose()
+            }
+
+            async fn tokens_of(&self, user: UserId) -> Result<Vec<TokenRecord>, StoreError> {
+                sqlx::query($sql("SELECT * FROM tokens WHERE user_id = $1 ORDER BY id"))
+                    .bind(user.to_string())
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(token_from_row)
+                    .collect()
             }
 
             async fn token_by_secret_hash(

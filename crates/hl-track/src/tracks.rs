@@ -295,6 +295,34 @@ impl Tracks {
         self.slots.is_empty()
     }
 
+    /// Vessels whose MMSI or IMO number starts with `text` (digits), or whose name or call sign
+    /// contains it (letters; case and repeated spaces ignored), by MMSI, at most `limit`. A scan:
+    /// a picture holds tens of thousands of vessels, and a search is a person typing.
+    pub fn search(&self, text: &str, limit: usize) -> Vec<&Track> {
+        let wanted: String = text.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let digits = wanted.bytes().all(|b| b.is_ascii_digit());
+        let matches = |track: &&Track| {
+            let s = &track.state;
+            let text_match = |value: Option<&str>| {
+                value.is_some_and(|v| {
+                    v.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase().contains(&wanted)
+                })
+            };
+            (digits
+                && (s.mmsi.to_string().starts_with(&wanted)
+                    || s.imo.is_some_and(|i| i.to_string().starts_with(&wanted))))
+                || text_match(s.name())
+                || text_match(s.callsign())
+        };
+        let mut found: Vec<&Track> = self.slots.iter().filter(matches).collect();
+        found.sort_unstable_by_key(|t| t.state.mmsi);
+        found.truncate(limit);
+        found
+    }
+
     pub fn get(&self, mmsi: u32) -> Option<&Track> {
         self.index.get(&mmsi).and_then(|&i| self.slots.get(i as usize))
     }

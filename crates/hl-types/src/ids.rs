@@ -69,7 +69,9 @@ macro_rules! uuid_id {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Uuid::parse_str(s)
                     .map(Self)
-                    .map_err(|_| ParseError::new(format!("`{s}` is not a UUID")))
+                    // The text is not repeated: a secret pasted where an id belongs must not
+                    // come back in an error, a log line or a proxy's record of the response.
+                    .map_err(|_| ParseError::new(format!("not a UUID ({} characters given)", s.chars().count())))
             }
         }
     };

@@ -652,11 +652,14 @@ impl Fixture {
             self.model.event("organization", &id, "organization_registered", i, Rel::public());
             let admin =
                 self.node.cli_json(&["user", "add", "--org", &id, "--name", "admin", "--role", "administrator"]);
-            let field = |k: &str| admin[k].as_str().unwrap_or_else(|| panic!("no {k} in {admin}")).to_owned();
-            let user = User { org: i, role: Role::Administrator, id: field("user_id"), token: field("token") };
+            // The same shape as the API's answer to POST /organizations/{id}/users.
+            let field = |k: &str| {
+                admin.pointer(k).and_then(Value::as_str).unwrap_or_else(|| panic!("no {k} in {admin}")).to_owned()
+            };
+            let user = User { org: i, role: Role::Administrator, id: field("/user/id"), token: field("/token/secret") };
             self.model.members[i].insert(user.id.clone());
             self.model.event("user", &user.id, "user_registered", i, Rel::internal());
-            self.model.event("token", &field("token_id"), "token_issued", i, Rel::internal());
+            self.model.event("token", &field("/token/token/id"), "token_issued", i, Rel::internal());
             self.model.users.push(user);
         }
         // One organization outside `malacca-watch` joins it after the records are written.

@@ -284,9 +284,14 @@ fn init_with_the_first_organization_and_administrator_prints_a_working_token() {
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(printed["role"], "administrator");
+    assert_eq!(printed["user"]["role"], "administrator");
     assert_eq!(printed["organization"]["name"], "MPA Singapore");
-    assert!(printed["token"].as_str().is_some_and(|t| t.len() > 20), "{printed}");
+    assert!(printed["token"]["secret"].as_str().is_some_and(|t| t.len() > 20), "{printed}");
+    let user_id = printed["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let listed = harborlink(&["token", "list", "--data-dir", &dir_text, "--user", &user_id]);
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(listed.contains(printed["token"]["token"]["id"].as_str().unwrap_or("?")), "{listed}");
+    assert!(!listed.contains(printed["token"]["secret"].as_str().unwrap_or("?")), "never the secret: {listed}");
     let orgs = harborlink(&["org", "list", "--data-dir", &dir_text]);
     assert!(String::from_utf8_lossy(&orgs.stdout).contains("MPA Singapore"));
     // A refused value leaves nothing behind.

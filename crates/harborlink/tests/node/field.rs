@@ -414,3 +414,85 @@ async fn validation_refuses_what_changes_nothing_or_cannot_be_true() {
     let stderr = refused_to_serve(&node).await;
     assert!(stderr.contains("invalid [detect] setting: jump_speed_kn"), "{stderr}");
 }
+
+/// Finding things: vessels by name, call sign and MMSI prefix; an area across the antimeridian;
+/// alerts by severity, zone and area, with the zone's name; a user's tokens for them and their
+/// administrators; and a secret pasted where an id belongs never comes back in the error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vessels_alerts_and_tokens_can_be_found_and_secrets_are_never_echoed() {
+    let Some((node, region)) = crate::live::live_node(Backend::Sqlite, "").await else { return };
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let officer = Client::new(&node, Some(&region.mpa_officer));
+    let zone = officer
+        .post(
+            "/api/v1/zones",
+            &serde_json::json!({
+                "feature": {"type": "Feature", "properties": {"name": "Security Zone South", "kind": "restricted"},
+                    "geometry": {"type": "Polygon", "coordinates": [[[103.85, 1.15], [103.95, 1.15], [103.95, 1.25], [103.85, 1.25], [103.85, 1.15]]]}},
+                "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}},
+            }),
+        )
+        .await;
+    assert_eq!(zone.status, 201, "{:?}", zone.body);
+    let zone_id = crate::support::id(&zone.body);
+    let lines = crate::live::nmea(&[
+        crate::live::static_data(563_808_000, "EVER DIADEM"),
+        position(563_808_000, 1.20, 103.90, 6.0),
+        crate::live::static_data(533_111_000, "KOTA RAJA"),
+        position(533_111_000, 3.00, 101.30, 12.0),
+        position(412_000_001, 0.50, 179.90, 9.0),
+        position(412_000_002, -0.50, -179.90, 9.0),
+    ]);
+    let posted =
+        operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    assert_eq!(posted.status, 200, "{:?}", posted.body);
+    let mmsis = |reply: &crate::support::Reply| -> Vec<u64> {
+        reply.body["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v["properties"]["mmsi"].as_u64().or(v["mmsi"].as_u64()))
+            .collect()
+    };
+    assert_eq!(mmsis(&operator.get("/api/v1/vessels?q=ever%20diadem").await), [563_808_000]);
+    assert_eq!(mmsis(&operator.get("/api/v1/vessels?q=kota").await), [533_111_000]);
+    assert_eq!(mmsis(&operator.get("/api/v1/vessels?q=5638").await), [563_808_000]);
+    assert_eq!(mmsis(&operator.get("/api/v1/vessels?q=9V2001").await), [533_111_000, 563_808_000], "call sign");
+    assert_eq!(operator.get("/api/v1/vessels?q=ever&bbox=0,0,1,1").await.status, 400);
+    assert_eq!(operator.get("/api/v1/vessels?q=%20%20").await.status, 400);
+    // An area across the antimeridian: the two vessels on either side of it, and no other.
+    assert_eq!(mmsis(&operator.get("/api/v1/vessels?bbox=-10,170,10,-170").await), [412_000_001, 412_000_002]);
+
+    wait_for("the zone entry", async || {
+        !alerts_of(&officer.get("/api/v1/alerts?kind=zone_entry").await.body, "zone_entry").is_empty()
+    })
+    .await;
+    let by_zone = officer.get(&format!("/api/v1/alerts?zone={zone_id}")).await;
+    let entries = alerts_of(&by_zone.body, "zone_entry");
+    assert_eq!(entries.len(), 1, "{:?}", by_zone.body);
+    assert_eq!(entries[0]["zone_name"], "Security Zone South");
+    assert_eq!(alerts_of(&officer.get("/api/v1/alerts?severity=high").await.body, "zone_entry").len(), 1);
+    assert!(alerts_of(&officer.get("/api/v1/alerts?severity=low").await.body, "zone_entry").is_empty());
+    assert_eq!(alerts_of(&officer.get("/api/v1/alerts?bbox=1.0,103.8,1.3,104.0").await.body, "zone_entry").len(), 1);
+    assert!(alerts_of(&officer.get("/api/v1/alerts?bbox=10,10,11,11").await.body, "zone_entry").is_empty());
+    assert_eq!(officer.get("/api/v1/alerts?severity=urgent").await.status, 400);
+
+    // Tokens: a user's own, and their administrator's view of them; never the secrets.
+    let me = operator.get("/api/v1/me").await.body;
+    let user_id = me["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let own = operator.get(&format!("/api/v1/users/{user_id}/tokens")).await;
+    assert_eq!(own.status, 200, "{:?}", own.body);
+    assert_eq!(own.body.as_array().map(Vec::len), Some(1));
+    assert!(!own.body.to_string().contains(&region.mpa_operator), "a secret in a token list");
+    let admin = Client::new(&node, Some(&region.mpa_admin));
+    assert_eq!(admin.get(&format!("/api/v1/users/{user_id}/tokens")).await.status, 200);
+    let outsider = Client::new(&node, Some(&region.navy_fr_admin));
+    assert_eq!(outsider.get(&format!("/api/v1/users/{user_id}/tokens")).await.status, 404);
+    // A secret where a token id belongs: refused without repeating it.
+    let pasted = operator.delete(&format!("/api/v1/tokens/{}", region.mpa_viewer)).await;
+    assert_eq!(pasted.status, 400);
+    assert!(!pasted.body.to_string().contains(&region.mpa_viewer), "{:?}", pasted.body);
+    let out = node.cli(&["token", "revoke", &region.mpa_viewer]);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&region.mpa_viewer), "{out:?}");
+}

@@ -24,7 +24,7 @@ kind = "udp"
 listen = "127.0.0.1:0"
 "#;
 
-fn static_data(mmsi: u32, name: &str) -> AisMessage {
+pub(crate) fn static_data(mmsi: u32, name: &str) -> AisMessage {
     AisMessage::StaticAndVoyage(StaticAndVoyage {
         header: Header { message_type: 5, repeat: 0, mmsi },
         callsign: AisText::from_str_lossy("9V2001"),

@@ -313,7 +313,7 @@ pub struct Region {
 }
 
 fn token_of(user: &Value) -> String {
-    user["token"].as_str().unwrap_or_else(|| panic!("no token in {user}")).to_owned()
+    user["token"]["secret"].as_str().unwrap_or_else(|| panic!("no token in {user}")).to_owned()
 }
 
 impl Region {
