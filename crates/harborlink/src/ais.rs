@@ -118,11 +118,17 @@ impl Tally {
 }
 
 pub fn decode(args: &AisDecodeArgs) -> anyhow::Result<()> {
-    let input: Box<dyn Read> = match &args.input {
-        None => Box::new(io::stdin().lock()),
-        Some(path) if path.as_os_str() == "-" => Box::new(io::stdin().lock()),
-        Some(path) => Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?),
+    let (input, size): (Box<dyn Read>, Option<u64>) = match &args.input {
+        None => (Box::new(io::stdin().lock()), None),
+        Some(path) if path.as_os_str() == "-" => (Box::new(io::stdin().lock()), None),
+        Some(path) => {
+            let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), size)
+        }
     };
+    let mut progress = crate::progress::Progress::new("lines", size);
+    let mut bytes = 0u64;
     let errors = args
         .errors
         .as_ref()
@@ -137,8 +143,12 @@ pub fn decode(args: &AisDecodeArgs) -> anyhow::Result<()> {
     let mut json = Vec::with_capacity(1 << 16);
     let (mut messages, mut held) = (0u64, 0u64);
     while let Some(line) = lines.next()? {
+        progress.update(decoder.lines(), bytes);
         let text = match line {
-            Line::Text(text) => text,
+            Line::Text(text) => {
+                bytes += text.len() as u64 + 1;
+                text
+            }
             Line::TooLong => {
                 decoder.skip_line();
                 let line = decoder.lines();
@@ -183,6 +193,7 @@ pub fn decode(args: &AisDecodeArgs) -> anyhow::Result<()> {
     if let Some(mut errors) = tally.errors.take() {
         errors.flush()?;
     }
+    progress.finish();
     let failed: u64 = tally.by_kind.values().sum();
     let reasons: Vec<String> = tally.by_kind.iter().map(|(k, v)| format!("{k}={v}")).collect();
     eprintln!(

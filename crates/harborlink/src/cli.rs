@@ -84,7 +84,9 @@ pub struct SimulateArgs {
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// NMEA file (times from NMEA 4.10 tag blocks `c:`).
+    /// NMEA file. Times come from NMEA 4.10 tag blocks (`c:`), else base stations' UTC
+    /// reports, else a logger's timestamp before each sentence (Unix or ISO 8601), else
+    /// `--start`; data with none is analysed with the detectors that need no time.
     pub input: PathBuf,
     /// Zones as GeoJSON polygons (properties: id, name, kind, ship_types, min_length_m,
     /// max_length_m, dwell_minutes).
@@ -97,6 +99,13 @@ pub struct AnalyzeArgs {
     /// will do; its other sections are ignored).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// For plain NMEA without tag blocks or logger timestamps: the time of the first line
+    /// (RFC 3339), the others following at `--rate` lines per second.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// Lines per second after `--start`.
+    #[arg(long, default_value_t = 1.0)]
+    pub rate: f64,
 }
 
 #[derive(Subcommand, Debug)]

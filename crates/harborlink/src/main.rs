@@ -6,6 +6,7 @@ mod ais;
 mod analyze;
 mod cli;
 mod datadir;
+mod progress;
 mod serve;
 mod settings;
 mod simulate;

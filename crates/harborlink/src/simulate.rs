@@ -43,13 +43,16 @@ pub fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut sentences = Vec::new();
     let mut written = 0u64;
-    while simulation.next_sentences(config.start, &mut sentences).is_some() {
+    let mut progress = crate::progress::Progress::new("sentences", u64::try_from(config.duration_s).ok());
+    while let Some(t) = simulation.next_sentences(config.start, &mut sentences) {
+        progress.update(written, u64::try_from(t - config.start).unwrap_or(0));
         for s in sentences.drain(..) {
             out.write_all(s.as_bytes())?;
             out.write_all(b"\n")?;
             written += 1;
         }
     }
+    progress.finish();
     out.flush()?;
     if let Some(path) = &args.truth {
         let mut truth =

@@ -307,6 +307,8 @@ pub struct Picture {
     feeds: Vec<FeedWatch>,
     /// The feed of the message being observed.
     current_feed: u16,
+    /// Messages carry no times (see [`Picture::untimed`]).
+    untimed: bool,
     /// Reports skipped as repeats (the same report heard by two receivers) or out of order.
     pub skipped_repeats: u64,
     pub skipped_out_of_order: u64,
@@ -349,10 +351,30 @@ impl Picture {
             partners: FastMap::default(),
             feeds: Vec::new(),
             current_feed: 0,
+            untimed: false,
             skipped_repeats: 0,
             skipped_out_of_order: 0,
         }
     }
+
+    /// For data without times: only the detectors that need none run (invalid MMSI, static
+    /// data, identity changes, position on land, zone entry and exit, watch list); gaps, jumps,
+    /// duplicate MMSIs, drift, loitering, encounters, dwells and speed for type do not.
+    pub fn untimed(mut self) -> Self {
+        self.untimed = true;
+        self
+    }
+
+    /// The detectors an untimed picture does not run, as `analyze` names them.
+    pub const TIMED_ONLY: [AlertKind; 7] = [
+        AlertKind::AisGap,
+        AlertKind::PositionJump,
+        AlertKind::DuplicateMmsi,
+        AlertKind::Drift,
+        AlertKind::Loitering,
+        AlertKind::Encounter,
+        AlertKind::ZoneDwell,
+    ];
 
     /// Turns on the position-on-land detector with these land polygons.
     pub fn with_land(mut self, land: &'static Land) -> Self {
@@ -558,6 +580,21 @@ impl Picture {
         vessel.feed = feed;
         if let Some(watch) = self.feeds.get_mut(usize::from(feed)) {
             watch.last_position = Some(report.position);
+        }
+        if self.untimed {
+            // Order, not time: land, zone entries and exits, the watch list.
+            let on_land = kinematics::on_land(vessel, self.land, &self.zones, report, near_zone, &config, &mut alerts);
+            vessel.on_land = on_land;
+            if !on_land {
+                zones::step(&mut vessel.inside, &self.zones, (vessel.ship_type, vessel.length_m), report, &mut alerts);
+            }
+            vessel.last = Some(fix);
+            for (position, entry) in self.watchlist.matching_mmsi(report.mmsi) {
+                if self.watch_reported.insert((report.mmsi, position)) {
+                    alerts.push(identity::watchlist_hit(report.mmsi, report.time, &report.position, entry, "MMSI"));
+                }
+            }
+            return alerts;
         }
         if let Some(last) = vessel.last {
             // AIS gap: a vessel that was transmitting falls silent for many of its intervals

@@ -196,3 +196,71 @@ fn detector_thresholds_come_from_the_detect_section_and_bad_ones_are_refused() {
         );
     }
 }
+
+fn testdata(relative: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/ais").join(relative)
+}
+
+fn analyze_file(path: &std::path::Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let out = Command::new(BIN).arg("analyze").arg(path).args(extra).output().unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let alerts = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    (alerts, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn recordings_without_times_still_get_the_detectors_that_need_none() {
+    // pyais's plain log: no tag blocks, a few base stations late in the file.
+    let (alerts, summary) = analyze_file(&testdata("pyais/nmea_data_sample.txt"), &[]);
+    assert!(summary.contains("have no time") && summary.contains("not run: ais_gap, position_jump"), "{summary}");
+    assert!(!summary.contains(" 0 vessels"), "{summary}");
+    assert!(alerts.iter().any(|a| a["kind"] == "invalid_mmsi"), "{alerts:?}");
+    assert!(alerts.iter().all(|a| a["start"].is_null() && a["kind"] != "position_jump"), "{alerts:?}");
+    // libais's test.aivdm, every sentence prefixed with a logger's Unix time: times are read.
+    let text = std::fs::read_to_string(testdata("libais/test.aivdm")).unwrap_or_default();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let logged: String = text
+        .lines()
+        .filter(|l| l.starts_with('!'))
+        .enumerate()
+        .map(|(i, l)| format!("{}.250 {l}\n", 1_700_000_000 + i as i64 * 2))
+        .collect();
+    let path = dir.path().join("logged.nmea");
+    std::fs::write(&path, logged).unwrap_or_else(|e| panic!("{e}"));
+    let (alerts, summary) = analyze_file(&path, &[]);
+    assert!(summary.contains("times from logger timestamps"), "{summary}");
+    assert!(alerts.iter().all(|a| a["start"].as_str().is_some_and(|t| t.starts_with("2023-11-14"))), "{alerts:?}");
+    // The same plain sentences with a start and a rate given.
+    let (alerts, summary) =
+        analyze_file(&testdata("libais/test.aivdm"), &["--start", "2024-05-01T00:00:00Z", "--rate", "10"]);
+    assert!(summary.contains("times from --start"), "{summary}");
+    assert!(alerts.iter().all(|a| a["start"].as_str().is_some_and(|t| t.starts_with("2024-05-01"))), "{alerts:?}");
+    let out = Command::new(BIN)
+        .arg("analyze")
+        .arg(testdata("libais/test.aivdm"))
+        .args(["--start", "yesterday"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--start"));
+}
+
+#[test]
+fn progress_shows_on_a_terminal_and_nowhere_else() {
+    let capture = testdata("gpsd/ais-nmea-sample.log");
+    // Off a terminal: the summary and nothing else.
+    let (_, summary) = analyze_file(&capture, &[]);
+    assert!(!summary.contains('\r') && summary.lines().count() == 1, "{summary:?}");
+    // On one (util-linux `script` gives the command a pseudo-terminal).
+    let Ok(out) = Command::new("script")
+        .args(["-qec", &format!("{BIN} analyze {} > /dev/null", capture.display()), "/dev/null"])
+        .output()
+    else {
+        crate::support::skip("no `script` to give analyze a terminal; progress on a terminal not checked");
+        return;
+    };
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains('\r') && shown.contains(" lines (") && shown.contains('%'), "{shown:?}");
+}
