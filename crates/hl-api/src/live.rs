@@ -163,6 +163,7 @@ pub struct VesselList {
 pub struct VesselQuery {
     /// `south,west,north,east`, in this order, in degrees (south <= north); a box with west >
     /// east crosses the antimeridian (`-10,170,10,-170` spans 20° around it).
+    #[param(pattern = "^ *-?[0-9]+(\\.[0-9]+)? *(, *-?[0-9]+(\\.[0-9]+)? *){3}$")]
     pub bbox: Option<String>,
     /// Search: vessels whose MMSI or IMO number starts with these digits, or whose name or call
     /// sign contains this text (case ignored); 1 to 40 characters. Not with an area.
@@ -181,11 +182,17 @@ pub struct VesselQuery {
 }
 
 fn parse_bbox(text: &str) -> Result<Area, ApiError> {
+    // Plain decimal degrees only (as the documented pattern says): no exponents, no `inf`.
+    let number = |p: &str| {
+        let p = p.trim();
+        let plain = !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+        plain.then(|| p.parse::<f64>().ok()).flatten()
+    };
     let parts: Vec<f64> = text
         .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad_query("bbox", "bbox is south,west,north,east in degrees"))?;
+        .map(number)
+        .collect::<Option<_>>()
+        .ok_or_else(|| bad_query("bbox", "bbox is south,west,north,east in degrees"))?;
     let [south, west, north, east] = parts[..] else {
         return Err(bad_query("bbox", "bbox is south,west,north,east in degrees"));
     };
@@ -414,6 +421,7 @@ pub struct AlertQuery {
     pub zone: Option<RecordId>,
     /// Only alerts that happened in `south,west,north,east` (degrees; west > east crosses the
     /// antimeridian).
+    #[param(pattern = "^ *-?[0-9]+(\\.[0-9]+)? *(, *-?[0-9]+(\\.[0-9]+)? *){3}$")]
     pub bbox: Option<String>,
     /// Cursor: the last alert id of the previous page.
     pub after: Option<RecordId>,
@@ -884,6 +892,7 @@ pub struct StreamQuery {
     /// Alerts (default true).
     pub alerts: Option<bool>,
     /// Only vessel updates inside `south,west,north,east`.
+    #[param(pattern = "^ *-?[0-9]+(\\.[0-9]+)? *(, *-?[0-9]+(\\.[0-9]+)? *){3}$")]
     pub bbox: Option<String>,
 }
 

@@ -64,6 +64,12 @@ const READS: &[(&str, Read, &str)] = &[
         Read::OrganizationUsers,
         "exactly the organization's users to its members; 404 as for an unknown id to others",
     ),
+    (
+        "/api/v1/users/{id}/tokens",
+        Read::UserTokens,
+        "a user's tokens, never a secret: to the user and their organization's administrators; 403 to the \
+         organization's other users; the unknown-id 404 to other organizations",
+    ),
     ("/api/v1/advisories", Read::Advisories, "paged; exactly the visible advisories"),
     ("/api/v1/advisories/{id}", Read::Advisory, "every advisory: 200 iff visible, else the unknown-id 404"),
     (
@@ -103,6 +109,7 @@ enum Read {
     Organizations,
     Organization,
     OrganizationUsers,
+    UserTokens,
     Advisories,
     Advisory,
     Events,
@@ -1566,6 +1573,32 @@ impl Reader {
                         if got != model.members[i] {
                             self.fail(op, format!("{what}: expected {:?}, got {got:?}", model.members[i]));
                         }
+                    }
+                }
+            }
+            Read::UserTokens => {
+                let path = |id: &str| format!("/api/v1/users/{id}/tokens");
+                let unknown = self.unknown(op, &path(&uuid::Uuid::now_v7().to_string())).await;
+                for i in self.picked(op, model.users.len()) {
+                    let u = &model.users[i];
+                    let what = format!("tokens of a {} of {}", u.role.as_str(), model.orgs[u.org].name);
+                    if u.org == me.org && u.id != me.id && me.role != Role::Administrator {
+                        let reply = self.client.get(&path(&u.id)).await;
+                        if reply.status == 403 {
+                            self.ok();
+                        } else {
+                            self.fail(op, format!("{what}: expected 403, got {} {}", reply.status, reply.body));
+                        }
+                        continue;
+                    }
+                    let Some(body) = self.detail(op, &path(&u.id), u.org == me.org, &what, &unknown).await else {
+                        continue;
+                    };
+                    let items = body.as_array().cloned().unwrap_or_default();
+                    let foreign = items.iter().any(|t| t["user"].as_str() != Some(u.id.as_str()));
+                    let secret = items.iter().any(|t| t.get("secret").is_some());
+                    if items.is_empty() || foreign || secret {
+                        self.fail(op, format!("{what}: expected the user's own tokens without secrets, got {body}"));
                     }
                 }
             }
