@@ -113,7 +113,7 @@ async fn find_org(node: &Node, key: &str) -> anyhow::Result<Organization> {
     {
         return Ok(org);
     }
-    node.store().organization_by_name(key).await?.with_context(|| format!("no organization `{key}`"))
+    node.store().organization_by_name(key).await?.with_context(|| format!("no organization {}", hl_types::shown(key)))
 }
 
 pub async fn org(cmd: OrgCommand) -> anyhow::Result<()> {

@@ -43,27 +43,52 @@ fn detector_config(path: &std::path::Path) -> anyhow::Result<DetectorConfig> {
 /// A logger's time before the sentence (`1617283945.5 !AIVDM...`, `2021-04-01T12:00:00Z,!AIVDM...`,
 /// `2021-04-01 12:00:00.123 \\s:...`): the time, and the sentence. `None` when the line starts
 /// with the sentence (or its tag block), or its prefix is no time.
-pub(crate) fn logger_time(line: &[u8]) -> Option<(i64, &[u8])> {
+#[cfg(test)]
+fn logger_time(line: &[u8]) -> Option<(i64, &[u8])> {
+    let (prefix, sentence) = logger_prefix(line)?;
+    Some((prefix_time(prefix)?, sentence))
+}
+
+/// Logger timestamps accepted: 1970 to 2099 (anything else is not a recording's time).
+const LOGGER_TIMES: std::ops::Range<i64> = 0..4_102_444_800;
+
+/// A line's text before its sentence (or tag block), when there is some: `(prefix, sentence)`.
+fn logger_prefix(line: &[u8]) -> Option<(&str, &[u8])> {
     let start = line.iter().position(|&b| b == b'!' || b == b'\\' || b == b'$')?;
     if start == 0 {
         return None;
     }
     let prefix = std::str::from_utf8(&line[..start]).ok()?;
-    let prefix = prefix.trim_end_matches([' ', '\t', ',', ';', '|', ':']).trim();
-    let time = if prefix.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        // Unix seconds, with or without a fraction; milliseconds when 13 digits.
+    Some((prefix.trim_end_matches([' ', '\t', ',', ';', '|', ':']).trim(), &line[start..]))
+}
+
+/// A logger's prefix as a time: Unix seconds (a fraction allowed; 13 digits are milliseconds)
+/// or ISO 8601 (an offset, or UTC without one), within [`LOGGER_TIMES`].
+fn prefix_time(prefix: &str) -> Option<i64> {
+    let time = if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        // Fewer than 9 digits is a counter or a line number, not a Unix time.
         let whole = prefix.split('.').next()?;
+        if whole.len() < 9 {
+            return None;
+        }
         let seconds: i64 = whole.parse().ok()?;
-        let seconds = if whole.len() >= 13 { seconds / 1_000 } else { seconds };
-        (946_684_800..=4_102_444_800).contains(&seconds).then_some(seconds)?
+        if whole.len() >= 13 { seconds / 1_000 } else { seconds }
     } else if let Ok(t) = prefix.parse::<jiff::Timestamp>() {
         t.as_second()
     } else {
-        // ISO 8601 without an offset: UTC.
         let civil = prefix.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>().ok()?;
         civil.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp().as_second()
     };
-    Some((time, &line[start..]))
+    LOGGER_TIMES.contains(&time).then_some(time)
+}
+
+/// Whether the sentence begins with a tag block that gives a time (`c:`): it wins over any
+/// logger prefix, as it was written at reception.
+fn tag_block_has_time(sentence: &[u8]) -> bool {
+    sentence.strip_prefix(b"\\").is_some_and(|rest| {
+        let end = rest.iter().position(|&b| b == b'\\' || b == b'*').unwrap_or(rest.len());
+        rest[..end].split(|&b| b == b',').any(|field| field.starts_with(b"c:"))
+    })
 }
 
 /// How one pass reads times.
@@ -103,6 +128,7 @@ fn run_pass(args: &AnalyzeArgs, picture: Picture, timing: Timing, out: &mut dyn 
     let mut bytes = 0u64;
     let mut alerts = Vec::new();
     let timed = matches!(timing, Timing::Recorded { .. });
+    let mut last_logged: Option<i64> = None;
     while let Some(line) = lines.next()? {
         pass.lines += 1;
         let Line::Text(text) = line else {
@@ -111,20 +137,29 @@ fn run_pass(args: &AnalyzeArgs, picture: Picture, timing: Timing, out: &mut dyn 
             continue;
         };
         bytes += text.len() as u64 + 1;
-        let (source, received, sentence) = match timing {
-            Timing::Untimed => (TimeSource::Reception, 0, logger_time(text).map_or(text, |(_, s)| s)),
-            Timing::Recorded { start, rate } => match logger_time(text) {
-                Some((time, sentence)) => {
+        // A prefix that is no time is dropped all the same: the sentence after it still counts.
+        let (prefix, sentence) = logger_prefix(text).map_or((None, text), |(p, s)| (Some(p), s));
+        let (source, received) = match timing {
+            Timing::Untimed => (TimeSource::Reception, 0),
+            // A tag block's own time (else base stations) first, as written at reception...
+            Timing::Recorded { .. } if tag_block_has_time(sentence) => (TimeSource::Recorded, 0),
+            Timing::Recorded { start, rate } => match prefix.and_then(prefix_time) {
+                // ...then the logger's timestamp...
+                Some(time) => {
                     pass.prefixed += 1;
-                    (TimeSource::Reception, time, sentence)
+                    last_logged = Some(time);
+                    (TimeSource::Reception, time)
                 }
-                // Times from tag blocks, else base stations (see `TimeSource::Recorded`)...
-                None if start.is_none() || text.contains(&b'\\') => (TimeSource::Recorded, 0, text),
-                // ...or, for plain sentences, the start and rate the user gave.
-                None => {
+                // ...then, for a line without one in a logged file, the last logged time...
+                None if last_logged.is_some() => (TimeSource::Reception, last_logged.unwrap_or(0)),
+                // ...then the start and rate the user gave...
+                None if start.is_some() => {
                     let at = start.unwrap_or(0) + ((pass.lines - 1) as f64 / rate).floor() as i64;
-                    (TimeSource::Reception, at, text)
+                    let at = at.min(LOGGER_TIMES.end - 1);
+                    (TimeSource::Reception, at)
                 }
+                // ...then base stations (see `TimeSource::Recorded`).
+                None => (TimeSource::Recorded, 0),
             },
         };
         if source == TimeSource::Reception && received > 0 {
@@ -187,7 +222,10 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
         .map(|s| s.parse::<jiff::Timestamp>().map(|t| t.as_second()))
         .transpose()
         .map_err(|e| anyhow::anyhow!("--start must be an RFC 3339 time like 2024-05-01T00:00:00Z: {e}"))?;
-    anyhow::ensure!(args.rate.is_finite() && args.rate > 0.0, "--rate must be a positive number of lines per second");
+    anyhow::ensure!((0.001..=1_000_000.0).contains(&args.rate), "--rate must be 0.001 to 1000000 lines per second");
+    if let Some(start) = start {
+        anyhow::ensure!(LOGGER_TIMES.contains(&start), "--start must be between 1970 and 2099");
+    }
     let land = hl_geo::Land::natural_earth();
     let picture = || Picture::new(detectors.clone(), zones.clone(), watchlist.clone()).with_land(land);
     let stdout = io::stdout().lock();
@@ -242,7 +280,7 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::logger_time;
+    use super::{logger_time, tag_block_has_time};
 
     #[test]
     fn logger_timestamps_before_sentences_are_read() {
@@ -261,6 +299,10 @@ mod tests {
         }
         assert!(logger_time(sentence).is_none());
         assert!(logger_time(b"garbage !AIVDM,1,1").is_none());
-        assert!(logger_time(b"12 !AIVDM,1,1").is_none(), "not a plausible time");
+        assert!(logger_time(b"12 !AIVDM,1,1").is_none(), "a line number, not a time");
+        assert!(logger_time(b"9999-12-31T23:59:59Z !AIVDM,1,1").is_none(), "beyond 2099");
+        assert!(logger_time(b"32503680000 !AIVDM,1,1").is_none(), "beyond 2099");
+        assert!(tag_block_has_time(b"\\s:x,c:1500000000*40\\!AIVDM"));
+        assert!(!tag_block_has_time(b"\\s:x*40\\!AIVDM") && !tag_block_has_time(b"!AIVDM"));
     }
 }

@@ -151,15 +151,43 @@ const ENV_KEYS: &[&str] = &[
 
 /// Reads the layers in order of precedence.
 pub fn load(config_file: &Path, overrides: &Overrides) -> anyhow::Result<Settings> {
-    let settings: Settings = Figment::new()
+    let figment = Figment::new()
         .merge(Serialized::defaults(Settings::default()))
         .merge(Toml::file_exact(config_file))
         .merge(Env::prefixed("HARBORLINK_").only(ENV_KEYS))
-        .merge(Serialized::defaults(overrides))
-        .extract()
-        .with_context(|| format!("invalid configuration (file {})", config_file.display()))?;
+        .merge(Serialized::defaults(overrides));
+    let settings: Settings =
+        figment.extract().with_context(|| format!("invalid configuration (file {})", config_file.display()))?;
+    check_feed_keys(&figment).with_context(|| format!("invalid configuration (file {})", config_file.display()))?;
     anyhow::ensure!(!settings.node_id.is_empty(), "`node_id` is not set in {}", config_file.display());
     Ok(settings)
+}
+
+/// Refuses unknown keys in `[[live.feeds]]` entries, which serde cannot (a feed's fields depend on
+/// its kind): a misspelt `time` would silently leave the default time source.
+fn check_feed_keys(figment: &Figment) -> anyhow::Result<()> {
+    let Ok(feeds) = figment.find_value("live.feeds") else { return Ok(()) };
+    for (index, feed) in feeds.as_array().into_iter().flatten().enumerate() {
+        let Some(fields) = feed.as_dict() else { continue };
+        let kind = fields.get("kind").and_then(|k| k.as_str()).unwrap_or_default();
+        let own: &[&str] = match kind {
+            "tcp_client" => &["address"],
+            "tcp_listener" => &["listen", "idle_timeout_secs"],
+            "udp" => &["listen"],
+            "file" => &["path", "pace"],
+            _ => &[],
+        };
+        for key in fields.keys() {
+            if !["name", "kind", "time"].contains(&key.as_str()) && !own.contains(&key.as_str()) {
+                anyhow::bail!(
+                    "unknown key `{key}` in live.feeds[{index}] (a {kind} feed takes name, kind, time{}{})",
+                    if own.is_empty() { "" } else { ", " },
+                    own.join(", ")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The commented configuration file `init` writes.

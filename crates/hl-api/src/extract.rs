@@ -39,6 +39,24 @@ fn pointer(path: &serde_path_to_error::Path, message: &str) -> String {
     out
 }
 
+/// A JSON body that may be left out: an empty body reads as `T::default()`; a body that is
+/// there is checked as strictly as [`ApiJson`]'s.
+pub struct OptionalApiJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0")
+            || (req.headers().get(header::CONTENT_LENGTH).is_none()
+                && req.headers().get(header::TRANSFER_ENCODING).is_none());
+        if empty {
+            return Ok(OptionalApiJson(T::default()));
+        }
+        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(value)| OptionalApiJson(value))
+    }
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 

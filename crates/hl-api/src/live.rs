@@ -557,14 +557,25 @@ async fn handle(
 /// Acknowledges an alert (operators of the owning organization).
 #[utoipa::path(post, path = "/alerts/{id}/acknowledge", tag = "alerts", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Alert id")),
+    request_body(content = Option<AcknowledgeBody>, description = "Optional: a note on what is being done"),
     responses((status = 200, body = AlertView), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The alert's status has moved past this action", body = Problem, content_type = "application/problem+json")))]
 async fn acknowledge_alert(
     State(state): State<AppState>,
     Caller(subject): Caller,
     Path(id): Path<String>,
+    crate::extract::OptionalApiJson(body): crate::extract::OptionalApiJson<AcknowledgeBody>,
 ) -> Result<Json<AlertView>, ApiError> {
-    handle(&state, &subject, &id, AlertAction::Acknowledge).await
+    handle(&state, &subject, &id, AlertAction::Acknowledge { note: body.note }).await
+}
+
+/// An optional acknowledgement note (the body may be left out).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeBody {
+    /// What is being done (1 to 1,000 characters).
+    #[schema(min_length = 1, max_length = 1000)]
+    pub note: Option<String>,
 }
 
 /// Dismisses an alert with a reason (operators of the owning organization).

@@ -492,9 +492,14 @@ impl Picture {
                     &at,
                     Severity::Medium,
                     format!(
-                        "feed `{}` silent for {} min after {} messages; the gaps of the vessels it heard are not reported",
+                        "feed `{}` silent for {} after {} messages; the gaps of the vessels it heard are not reported \
+                         (position: the last report it carried)",
                         watch.name,
-                        (now - watch.last) / 60,
+                        if now - watch.last >= 120 {
+                            format!("{} min", (now - watch.last) / 60)
+                        } else {
+                            format!("{} s", now - watch.last)
+                        },
                         watch.messages
                     ),
                 );
@@ -639,7 +644,7 @@ impl Picture {
                         &report.position,
                         Severity::Low,
                         format!(
-                            "static data inconsistent with behaviour: declared ship type {} but {:.1} kn for {} min (ceiling {max:.0} kn)",
+                            "static data invalid for the behaviour: declared ship type {} but {:.1} kn for {} min (ceiling {max:.0} kn)",
                             vessel.ship_type.unwrap_or(0),
                             speed,
                             (report.time - vessel.too_fast.1) / 60

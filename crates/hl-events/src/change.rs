@@ -89,7 +89,12 @@ pub enum Change {
     /// The same detection happened again within the cool-down: the alert is extended.
     AlertRepeated { alert: RecordId, end_s: i64, lat: f64, lon: f64, occurrences: u32, detail: String },
     /// An operator has seen the alert and is dealing with it.
-    AlertAcknowledged { alert: RecordId },
+    AlertAcknowledged {
+        alert: RecordId,
+        /// What is being done (absent in events from before notes existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
     /// An operator judged the alert not to need action.
     AlertDismissed { alert: RecordId, reason: String },
     /// An operator raised the alert further (later: into an incident).
@@ -129,7 +134,7 @@ impl Change {
             }
             Change::AlertRaised { alert, .. }
             | Change::AlertRepeated { alert, .. }
-            | Change::AlertAcknowledged { alert }
+            | Change::AlertAcknowledged { alert, .. }
             | Change::AlertDismissed { alert, .. }
             | Change::AlertEscalated { alert, .. } => ("alert", alert.to_string()),
             Change::ZoneDefined { zone, .. } | Change::ZoneDeleted { zone } => ("zone", zone.to_string()),

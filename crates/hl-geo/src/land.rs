@@ -165,6 +165,12 @@ fn parse_layers(text: &str) -> Vec<Vec<Vec<(f64, f64)>>> {
     layers
 }
 
+/// Longitude 180 as -180: Natural Earth cuts polygons along the antimeridian, so a point on the
+/// cut is inside the polygon on the -180 side only.
+fn west_of_antimeridian(lon: f64) -> f64 {
+    if lon >= 180.0 { -180.0 } else { lon }
+}
+
 /// Whether a segment lies along the antimeridian, where Natural Earth cuts its polygons.
 fn on_antimeridian(a: (f64, f64), b: (f64, f64)) -> bool {
     a.0.abs() > 179.9999 && b.0.abs() > 179.9999
@@ -209,7 +215,8 @@ impl Land {
 
     /// Whether `p` is on land: inside the land polygons and outside the lakes.
     pub fn contains(&self, p: &Position) -> bool {
-        self.land.contains(p.lon(), p.lat()) && !self.lakes.iter().any(|lakes| lakes.contains(p.lon(), p.lat()))
+        let lon = west_of_antimeridian(p.lon());
+        self.land.contains(lon, p.lat()) && !self.lakes.iter().any(|lakes| lakes.contains(lon, p.lat()))
     }
 
     /// Distance in metres from `p` to the nearest water edge (coast, lake shore, river
@@ -323,6 +330,8 @@ mod tests {
             ("Brie, east of Paris", 48.6, 2.9),
             ("central Borneo", 0.5, 114.0),
             ("Chukotka east of 180", 65.5, -175.0),
+            ("Chukotka on the antimeridian", 67.0, 180.0),
+            ("Chukotka on the antimeridian, from the west", 67.0, -180.0),
         ] {
             assert!(land.inland(&at(lat, lon), 5_000.0), "{name} should be inland");
         }

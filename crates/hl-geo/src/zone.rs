@@ -114,6 +114,10 @@ pub struct Zone {
     pub id: String,
     pub name: String,
     pub kind: ZoneKind,
+    /// Whether, as a port, berth or anchorage, it exempts positions from the detections that
+    /// expect ships there (position on land, loitering, encounters). A live node sets it only
+    /// for zones the owner of those detections may read.
+    pub exempts: bool,
     pub filter: ZoneFilter,
     /// Seconds inside after which a dwell is reported; `None` for no dwell alerts.
     pub dwell_seconds: Option<i64>,
@@ -155,7 +159,7 @@ impl Zone {
 
     /// Whether loitering here is normal (anchorages and berths).
     pub fn is_mooring_area(&self) -> bool {
-        matches!(self.kind, ZoneKind::Anchorage | ZoneKind::Berth)
+        self.exempts && matches!(self.kind, ZoneKind::Anchorage | ZoneKind::Berth)
     }
 
     /// A rectangular zone (tests, simulator).
@@ -165,6 +169,7 @@ impl Zone {
             id: id.to_owned(),
             name: id.to_owned(),
             kind,
+            exempts: true,
             filter: ZoneFilter::default(),
             dwell_seconds: None,
             polygons: vec![(ring, Vec::new())],
@@ -283,9 +288,9 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
             },
         }
     };
-    let kind = match text("kind") {
-        None => ZoneKind::Other,
-        Some(name) => ZoneKind::parse(&name).ok_or_else(|| ZoneError {
+    let kind = match &properties["kind"] {
+        Value::Null => ZoneKind::Other,
+        Value::String(name) => ZoneKind::parse(name).ok_or_else(|| ZoneError {
             feature,
             property: Some("kind"),
             reason: format!(
@@ -293,6 +298,13 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
                 ZoneKind::ALL.map(ZoneKind::as_str).join(", ")
             ),
         })?,
+        _ => {
+            return Err(ZoneError {
+                feature,
+                property: Some("kind"),
+                reason: format!("must be a string, one of {}", ZoneKind::ALL.map(ZoneKind::as_str).join(", ")),
+            });
+        }
     };
     let dwell_minutes = optional_number("dwell_minutes", 0.0, DWELL_MINUTES_MAX)?;
     let min_length_m = optional_number("min_length_m", -1.0, FILTER_LENGTH_MAX_M)?;
@@ -310,6 +322,7 @@ fn zone_from(geometry: &Value, properties: &Value, feature: Option<usize>) -> Re
         id: text("id").unwrap_or_else(|| format!("zone-{index}")),
         name: text("name").unwrap_or_else(|| format!("zone {index}")),
         kind,
+        exempts: true,
         filter: ZoneFilter { ship_types, min_length_m, max_length_m },
         dwell_seconds: dwell_minutes.map(|m| (m * 60.0).round() as i64),
         polygons,

@@ -515,11 +515,25 @@ const IDENTITY_PREFIX_BYTES: usize = 4_096;
 /// How often a replay's position is saved (and at its end).
 const POSITION_SAVE_EVERY: Duration = Duration::from_secs(1);
 
-fn file_identity(path: &std::path::Path, text: &[u8]) -> String {
+/// The file's identity as far as `offset` bytes have been read: its path, and the length and
+/// digest of its first bytes (up to [`IDENTITY_PREFIX_BYTES`], never past the offset, so a short
+/// file that grows is still the same file).
+fn file_identity(path: &std::path::Path, text: &[u8], offset: usize) -> String {
     use sha2::Digest;
-    let prefix = &text[..text.len().min(IDENTITY_PREFIX_BYTES)];
+    let prefix = &text[..text.len().min(offset).min(IDENTITY_PREFIX_BYTES)];
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    format!("{}#{}", canonical.display(), hex::encode(sha2::Sha256::digest(prefix)))
+    format!("{}#{}#{}", canonical.display(), prefix.len(), hex::encode(sha2::Sha256::digest(prefix)))
+}
+
+/// Where to resume `text` given the saved identity and offset: the offset when the file is the
+/// one that was read (same path, same first bytes), else 0.
+fn resume_offset(path: &std::path::Path, text: &[u8], saved: Option<(String, u64)>) -> usize {
+    let Some((identity, offset)) = saved else { return 0 };
+    let Ok(offset) = usize::try_from(offset) else { return 0 };
+    if offset > text.len() {
+        return 0;
+    }
+    if identity == file_identity(path, text, offset) { offset } else { 0 }
 }
 
 /// Replays a file once, from where the last run of the node left it. Each batch is sent to the
@@ -533,12 +547,8 @@ async fn file(
 ) -> std::io::Result<()> {
     let Replay { feed, name, path, pace, source } = replay;
     let text = tokio::fs::read(path).await?;
-    let identity = file_identity(path, &text);
     let saved = node.feed_position(name).await.map_err(std::io::Error::other)?;
-    let resume = match saved {
-        Some((known, offset)) if known == identity && offset <= text.len() as u64 => offset as usize,
-        _ => 0,
-    };
+    let resume = resume_offset(path, &text, saved);
     status.connected.store(true, Ordering::Relaxed);
     status.set_state(name, FeedState::Running);
     tracing::info!(feed = %name, path = %path.display(), from_byte = resume, "replaying file");
@@ -583,7 +593,8 @@ async fn file(
             }
             if last_save.elapsed() >= POSITION_SAVE_EVERY {
                 last_save = tokio::time::Instant::now();
-                save_position(node, name, &identity, offset - cutter.pending_len()).await;
+                let done = offset - cutter.pending_len();
+                save_position(node, name, &file_identity(path, &text, done), done).await;
             }
         }
     }
@@ -593,7 +604,7 @@ async fn file(
             return Ok(());
         }
     }
-    save_position(node, name, &identity, text.len()).await;
+    save_position(node, name, &file_identity(path, &text, text.len()), text.len()).await;
     status.connected.store(false, Ordering::Relaxed);
     status.finished.store(true, Ordering::Relaxed);
     status.set_state(name, FeedState::Finished);
@@ -653,5 +664,28 @@ mod tests {
         assert_eq!(tag_time(b"\\s:r1,c:1763900000*00\\!AIVDM"), Some(1_763_900_000));
         assert_eq!(tag_time(b"\\c:1763900000123*00\\!AIVDM"), Some(1_763_900_000));
         assert_eq!(tag_time(b"!AIVDM,1,1"), None);
+    }
+
+    #[test]
+    fn a_replay_resumes_in_the_same_file_grown_and_starts_over_in_another() {
+        let dir = std::env::temp_dir().join(format!("hl-feed-identity-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("rec.nmea");
+        let first = b"line one\nline two\n".to_vec();
+        std::fs::write(&path, &first).unwrap_or_else(|e| panic!("{e}"));
+        let saved = Some((file_identity(&path, &first, first.len()), first.len() as u64));
+        // Grown (a short file too): resumed where it was.
+        let grown = [first.clone(), b"line three\n".to_vec()].concat();
+        assert_eq!(resume_offset(&path, &grown, saved.clone()), first.len());
+        // Another file at the same path, or one shorter than the offset: from the start.
+        assert_eq!(resume_offset(&path, b"other one\nline two\nmore\n", saved.clone()), 0);
+        assert_eq!(resume_offset(&path, b"line", saved.clone()), 0);
+        // A long file: only its first 4 KiB identify it.
+        let long = vec![b'x'; 10_000];
+        let saved = Some((file_identity(&path, &long, 9_000), 9_000));
+        let mut longer = long.clone();
+        longer.extend_from_slice(b"tail");
+        assert_eq!(resume_offset(&path, &longer, saved), 9_000);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -205,13 +205,25 @@ impl Live {
 
     /// Reloads zones and the watch list from the store into the detectors.
     async fn reload_inputs(&self) -> Result<(), LiveError> {
+        let default_owner = self.state.lock().ok().and_then(|s| s.default_owner.as_ref().map(|o| o.0));
+        self.reload_inputs_owned_by(default_owner).await
+    }
+
+    /// Reloads with `default_owner` as the owner of the node's own alerts.
+    async fn reload_inputs_owned_by(&self, default_owner: Option<hl_types::OrgId>) -> Result<(), LiveError> {
         let (zone_records, entries) = self.node.detector_inputs().await?;
+        // Only zones the owner of the node's own alerts may read exempt positions from them.
+        let exempting = match default_owner {
+            Some(org) => self.node.zones_readable_by(org, &zone_records).await?,
+            None => Default::default(),
+        };
         let mut owners = HashMap::new();
         let mut zones = Vec::with_capacity(zone_records.len());
         for record in zone_records {
             match hl_geo::parse_zones(&record.feature) {
                 Ok(parsed) => {
                     for mut zone in parsed {
+                        zone.exempts = exempting.contains(&record.id);
                         zone.id = record.id.to_string();
                         zone.name = record.name.clone();
                         // Stored before kinds were an enum, a zone may carry another word.
@@ -267,7 +279,12 @@ impl Live {
             match default_owner(&self.node, &config).await {
                 Ok(Some(owning)) => {
                     tracing::info!(org = %owning.0, "alerts now owned");
+                    let org = owning.0;
                     let _ = self.work.send(Work::DefaultOwner(owning)).await;
+                    // Its zones now exempt positions from its alerts.
+                    if let Err(err) = self.reload_inputs_owned_by(Some(org)).await {
+                        tracing::error!(error = %err, "cannot reload zones and watch list");
+                    }
                     return;
                 }
                 Ok(None) => {}

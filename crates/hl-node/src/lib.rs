@@ -51,6 +51,10 @@ pub struct Node {
     picture_applied: Arc<tokio::sync::watch::Sender<u64>>,
     /// Binds stored token hashes to their tokens.
     binding: BindingKey,
+    /// Held from checking a state rule to committing what it allowed (an alert's status moves
+    /// only forward; an organization watches a vessel description once), so two concurrent
+    /// requests cannot both pass the check: the second sees the first's commit and gets 409.
+    state_rules: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Node {
@@ -67,6 +71,7 @@ impl Node {
             picture_inputs: Arc::new(picture_inputs),
             picture_applied: Arc::new(picture_applied),
             binding,
+            state_rules: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 

@@ -61,9 +61,16 @@ pub struct AlertRepeat {
 /// What an operator does with an alert.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertAction {
-    Acknowledge,
-    Dismiss { reason: String },
-    Escalate { note: String },
+    /// With an optional note on what is being done.
+    Acknowledge {
+        note: Option<String>,
+    },
+    Dismiss {
+        reason: String,
+    },
+    Escalate {
+        note: String,
+    },
 }
 
 /// A new watch-list entry.
@@ -170,10 +177,11 @@ impl Node {
         id: RecordId,
         action: AlertAction,
     ) -> Result<AlertRecord, NodeError> {
+        let rule = self.state_rules.lock().await;
         let current = self.alert(subject, id).await?;
         authorize(subject, Action::Revise { owner: current.owner_org, releasability: None })?;
         let to = match &action {
-            AlertAction::Acknowledge => "acknowledged",
+            AlertAction::Acknowledge { .. } => "acknowledged",
             AlertAction::Dismiss { .. } => "dismissed",
             AlertAction::Escalate { .. } => "escalated",
         };
@@ -184,7 +192,10 @@ impl Node {
             )));
         }
         let change = match action {
-            AlertAction::Acknowledge => Change::AlertAcknowledged { alert: id },
+            AlertAction::Acknowledge { note } => Change::AlertAcknowledged {
+                alert: id,
+                note: note.as_deref().map(|n| line("note", n, REASON_CHARS_MAX)).transpose()?,
+            },
             AlertAction::Dismiss { reason } => {
                 Change::AlertDismissed { alert: id, reason: line("reason", &reason, REASON_CHARS_MAX)? }
             }
@@ -194,6 +205,7 @@ impl Node {
         };
         let event = self.unsigned(subject.org, Some(subject.user), current.releasability, change);
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        drop(rule);
         self.store.alert(id).await?.ok_or(NodeError::NotFound)
     }
 
@@ -287,6 +299,7 @@ impl Node {
             return Err(NodeError::invalid("mmsi", "an entry names at least one of mmsi, imo, name, callsign"));
         }
         let reason = line("reason", &draft.reason, REASON_CHARS_MAX)?;
+        let rule = self.state_rules.lock().await;
         // One entry per vessel description per organization: a duplicate would hit twice.
         let (_, entries) = self.detector_inputs().await?;
         let same = |a: &Option<String>, b: &Option<String>| {
@@ -309,6 +322,7 @@ impl Node {
             Change::WatchlistEntryAdded { entry: id, mmsi: draft.mmsi, imo: draft.imo, name, callsign, reason };
         let event = self.unsigned(subject.org, Some(subject.user), releasability, change);
         self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        drop(rule);
         self.picture_changed().await;
         self.store.watchlist_entry(id).await?.ok_or(NodeError::NotFound)
     }
@@ -401,6 +415,32 @@ impl Node {
 
     /// Every zone and watch-list entry on the node, unfiltered: for the node's own detectors,
     /// never for a caller.
+    /// The zones, among `zones`, that organization `org` may read: only those may exempt
+    /// positions from the detections it owns (a hidden zone of another organization must not
+    /// silence them, nor reveal itself through the silence).
+    pub async fn zones_readable_by(
+        &self,
+        org: OrgId,
+        zones: &[ZoneRecord],
+    ) -> Result<std::collections::HashSet<RecordId>, NodeError> {
+        let Some(reader) = self.store.organization(org).await? else { return Ok(Default::default()) };
+        let subject = Subject {
+            // Reading needs no user: the organization's own rights are what count.
+            user: hl_types::UserId::generate(),
+            org,
+            role: hl_types::Role::Viewer,
+            nation: reader.nation,
+            communities: reader.communities,
+        };
+        let mut readable = std::collections::HashSet::new();
+        for zone in zones {
+            if may_read(&subject, self.owner(zone.owner_org).await?, &zone.releasability) {
+                readable.insert(zone.id);
+            }
+        }
+        Ok(readable)
+    }
+
     pub async fn detector_inputs(&self) -> Result<(Vec<ZoneRecord>, Vec<WatchlistRecord>), NodeError> {
         Ok((self.store.zones().await?, self.store.watchlist().await?))
     }

@@ -51,6 +51,10 @@ pub enum StoreError {
     /// A stored row could not be read back as what it should be.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// An existing database without HarborLink's schema history: not a node's database, and
+    /// left as it was.
+    #[error("the database holds no HarborLink node (no HarborLink schema); it was left unchanged")]
+    NotHarborLink,
     /// The URL names no supported database.
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://...")]
     UnsupportedUrl(String),
@@ -391,7 +395,7 @@ pub async fn open(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError>
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::open(url, create).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PostgresStore::open(url).await?)
+        Arc::new(PostgresStore::open(url, create).await?)
     } else {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
     };

@@ -17,12 +17,21 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     /// Connects and migrates.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    /// Connects and migrates; without `create`, only a database that already has HarborLink's
+    /// schema history (anything else is refused unchanged).
+    pub async fn open(url: &str, create: bool) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await?;
+        if !create {
+            let known: bool =
+                sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL").fetch_one(&pool).await?;
+            if !known {
+                return Err(StoreError::NotHarborLink);
+            }
+        }
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }

@@ -453,7 +453,9 @@ macro_rules! sql_store {
                 .execute(&mut *conn)
                 .await
                 .map(drop),
-                Change::AlertAcknowledged { alert } => set_alert_status(conn, e, alert, "acknowledged", None).await,
+                Change::AlertAcknowledged { alert, note } => {
+                    set_alert_status(conn, e, alert, "acknowledged", note).await
+                }
                 Change::AlertDismissed { alert, reason } => {
                     set_alert_status(conn, e, alert, "dismissed", Some(reason)).await
                 }

@@ -28,6 +28,18 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().max_connections(POOL_CONNECTIONS_MAX).connect_with(options).await?;
+        if !create {
+            // An existing node's file has HarborLink's schema history; anything else (another
+            // program's database, an empty one) is refused as it is, not migrated into a node.
+            let known: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            if known == 0 {
+                return Err(StoreError::NotHarborLink);
+            }
+        }
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }

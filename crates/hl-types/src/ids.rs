@@ -108,8 +108,9 @@ fn check_slug(s: &str, what: &str, max: usize) -> Result<(), ParseError> {
         Ok(())
     } else {
         Err(ParseError::new(format!(
-            "`{s}` is not a valid {what}: use 1 to {max} lowercase letters, digits, '-', '_' or '.', \
-             starting with a letter or digit"
+            "{} is not a valid {what}: use 1 to {max} lowercase letters, digits, '-', '_' or '.', \
+             starting with a letter or digit",
+            crate::shown(s)
         )))
     }
 }

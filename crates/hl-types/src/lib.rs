@@ -31,3 +31,16 @@ impl ParseError {
         Self { reason: reason.into() }
     }
 }
+
+/// A refused value as an error message may show it: short values quoted (a typo is easier to
+/// fix when shown), long ones only by their length, and never anything shaped like an API
+/// token. A secret pasted where a name or id belongs must not come back in an error, a log line
+/// or a proxy's record of the response.
+pub fn shown(value: &str) -> String {
+    let n = value.chars().count();
+    if n <= 24 && !value.starts_with("hlk_") && !value.chars().any(char::is_control) {
+        format!("`{value}`")
+    } else {
+        format!("the {n}-character value given")
+    }
+}

@@ -40,7 +40,7 @@ impl Nation {
             let b = upper.as_bytes();
             Ok(Self([b[0], b[1]]))
         } else {
-            Err(ParseError::new(format!("`{s}` is not an assigned ISO 3166-1 alpha-2 country code")))
+            Err(ParseError::new(format!("{} is not an assigned ISO 3166-1 alpha-2 country code", crate::shown(s))))
         }
     }
 

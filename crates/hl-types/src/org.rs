@@ -43,7 +43,7 @@ macro_rules! text_enum {
                     _ => {
                         let allowed: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
                         Err(ParseError::new(format!(
-                            "`{s}` is not one of: {}", allowed.join(", ")
+                            "{} is not one of: {}", crate::shown(s), allowed.join(", ")
                         )))
                     }
                 }

@@ -59,9 +59,10 @@ impl FromStr for Tlp {
             "AMBER" => Ok(Tlp::Amber),
             "AMBER+STRICT" => Ok(Tlp::AmberStrict),
             "RED" => Ok(Tlp::Red),
-            _ => {
-                Err(ParseError::new(format!("`{s}` is not a TLP 2.0 marking (CLEAR, GREEN, AMBER, AMBER+STRICT, RED)")))
-            }
+            _ => Err(ParseError::new(format!(
+                "{} is not a TLP 2.0 marking (CLEAR, GREEN, AMBER, AMBER+STRICT, RED)",
+                crate::shown(s)
+            ))),
         }
     }
 }

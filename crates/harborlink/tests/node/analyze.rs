@@ -238,6 +238,31 @@ fn recordings_without_times_still_get_the_detectors_that_need_none() {
         analyze_file(&testdata("libais/test.aivdm"), &["--start", "2024-05-01T00:00:00Z", "--rate", "10"]);
     assert!(summary.contains("times from --start"), "{summary}");
     assert!(alerts.iter().all(|a| a["start"].as_str().is_some_and(|t| t.starts_with("2024-05-01"))), "{alerts:?}");
+    // A tag block's own time wins over the logger's; a line without a prefix in a logged file
+    // takes the last logged time; a prefix that is no time leaves its sentence to be read.
+    let invalid = "!AIVDM,1,1,,A,1:P2fwP01T1gE00EVLT3Q2l00000,0*4F";
+    let mixed = format!(
+        "1617283945 \\s:x,c:1500000000*40\\{invalid}\n1617283950 {}\n{}\nnot-a-time {}\n",
+        "!AIVDM,1,1,,A,15MgK45P3@G?fl0E`JbR0OwT0@MS,0*4E",
+        "!AIVDM,1,1,,A,13RlIW?04F1beOVEFLB9bRvH0L0L,0*6C",
+        "!AIVDM,1,1,,B,35VwAv0300QcEQ`EGcpN40jD0PUQ,0*61",
+    );
+    let path = dir.path().join("mixed.nmea");
+    std::fs::write(&path, mixed).unwrap_or_else(|e| panic!("{e}"));
+    let (alerts, summary) = analyze_file(&path, &[]);
+    let first = alerts.iter().find(|a| a["kind"] == "invalid_mmsi").unwrap_or_else(|| panic!("{alerts:?} {summary}"));
+    assert!(first["start"].as_str().is_some_and(|t| t.starts_with("2017-07-14")), "{first}");
+    assert!(summary.contains("4 messages") && summary.contains("0 messages before any time"), "{summary}");
+    assert!(summary.contains("0 undecodable lines"), "{summary}");
+    for bad in ["1e-300", "0", "-1"] {
+        let out = Command::new(BIN)
+            .arg("analyze")
+            .arg(testdata("libais/test.aivdm"))
+            .args(["--start", "2024-05-01T00:00:00Z", &format!("--rate={bad}")])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("--rate"), "{bad}");
+    }
     let out = Command::new(BIN)
         .arg("analyze")
         .arg(testdata("libais/test.aivdm"))

@@ -292,6 +292,19 @@ async fn an_emptied_database_is_an_error_for_every_command_and_never_recreated(b
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("is missing"), "{out:?}");
         assert!(!node.sqlite_path().exists(), "nothing was recreated");
+        // Another program's SQLite database in its place: refused, and left as it was.
+        {
+            use sqlx::Connection;
+            let url = format!("sqlite://{}?mode=rwc", node.sqlite_path().display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap_or_else(|e| panic!("{e}"));
+            sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut conn).await.unwrap_or_else(|e| panic!("{e}"));
+            conn.close().await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let out = node.cli(&["verify"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("holds no HarborLink node"), "{out:?}");
+        let tables = node.execute_sql("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'").await;
+        assert_eq!(tables, 0, "the foreign database was not migrated");
     }
 }
 
@@ -335,6 +348,7 @@ async fn logs_are_plain_off_a_terminal_and_say_each_thing_once() {
 }
 
 on_both_backends!(
+    review_regressions_hold,
     an_emptied_database_is_an_error_for_every_command_and_never_recreated,
     ctrl_c_ends_the_node_with_streams_open_and_a_second_node_is_refused,
     a_file_replay_runs_on_its_own_clock_and_resumes_after_a_restart,
@@ -495,4 +509,110 @@ async fn vessels_alerts_and_tokens_can_be_found_and_secrets_are_never_echoed() {
     let out = node.cli(&["token", "revoke", &region.mpa_viewer]);
     assert!(!out.status.success());
     assert!(!String::from_utf8_lossy(&out.stderr).contains(&region.mpa_viewer), "{out:?}");
+}
+
+/// Regressions from the adversarial review of issue 9: a hidden zone of another organization
+/// never exempts positions from the node's own alerts; concurrent state changes give one winner
+/// and a 409; unknown feed keys and non-string zone kinds are refused; acknowledgements take an
+/// optional note, strictly; secrets are not echoed by the CLI.
+async fn review_regressions_hold(backend: Backend) {
+    let Some((mut node, region)) = crate::live::live_node(backend, "").await else { return };
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let officer = Client::new(&node, Some(&region.mpa_officer));
+    let klang = Client::new(&node, Some(&region.klang_operator));
+    // Klang's own berth zone in Bavaria, visible to Klang only.
+    let hidden = klang
+        .post(
+            "/api/v1/zones",
+            &serde_json::json!({
+                "feature": {"type": "Feature", "properties": {"name": "Hidden berth", "kind": "berth"},
+                    "geometry": {"type": "Polygon", "coordinates": [[[9.9, 47.9], [10.1, 47.9], [10.1, 48.1], [9.9, 48.1], [9.9, 47.9]]]}},
+                "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}},
+            }),
+        )
+        .await;
+    assert_eq!(hidden.status, 201, "{:?}", hidden.body);
+    let lines = crate::live::nmea(&[position(563_700_001, 48.0, 10.0, 0.0), position(563_700_002, 48.5, 10.5, 0.0)]);
+    let posted =
+        operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    assert_eq!(posted.status, 200);
+    wait_for("both inland positions reported", async || {
+        let on_land = alerts_of(&operator.get("/api/v1/alerts?kind=position_on_land").await.body, "position_on_land");
+        on_land.iter().any(|a| a["mmsi"] == 563_700_001) && on_land.iter().any(|a| a["mmsi"] == 563_700_002)
+    })
+    .await;
+
+    // Two status changes at once: one wins, the other is told so.
+    let lines = crate::live::nmea(&[position(12_345, 1.2, 103.9, 5.0)]);
+    operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    wait_for("the invalid MMSI alert", async || {
+        !alerts_of(&operator.get("/api/v1/alerts?kind=invalid_mmsi").await.body, "invalid_mmsi").is_empty()
+    })
+    .await;
+    let alert = alerts_of(&operator.get("/api/v1/alerts?kind=invalid_mmsi").await.body, "invalid_mmsi")[0].clone();
+    let path = format!("/api/v1/alerts/{}", crate::support::id(&alert));
+    let (dismiss, escalate) = (format!("{path}/dismiss"), format!("{path}/escalate"));
+    let (reason, note) = (serde_json::json!({"reason": "r1"}), serde_json::json!({"note": "r2"}));
+    let (a, b) = tokio::join!(operator.post(&dismiss, &reason), officer.post(&escalate, &note));
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);
+    let kept = operator.get(&path).await.body;
+    assert_eq!(kept["handling"].as_array().map(Vec::len), Some(1), "{kept}");
+    // Four identical watch-list entries at once: one is created.
+    let entry = serde_json::json!({"mmsi": 563_000_777, "reason": "r",
+        "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}});
+    let (r1, r2, r3, r4) = tokio::join!(
+        operator.post("/api/v1/watchlist", &entry),
+        operator.post("/api/v1/watchlist", &entry),
+        operator.post("/api/v1/watchlist", &entry),
+        operator.post("/api/v1/watchlist", &entry),
+    );
+    let replies = [r1, r2, r3, r4];
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+
+    // Acknowledgement: an optional note, kept; unknown fields and duplicate keys refused.
+    let lines = crate::live::nmea(&[position(54_321, 1.2, 103.95, 5.0)]);
+    operator.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", lines.into_bytes()))).await;
+    wait_for("a second invalid MMSI alert", async || {
+        alerts_of(&operator.get("/api/v1/alerts?kind=invalid_mmsi&mmsi=54321").await.body, "invalid_mmsi").len() == 1
+    })
+    .await;
+    let second =
+        alerts_of(&operator.get("/api/v1/alerts?kind=invalid_mmsi&mmsi=54321").await.body, "invalid_mmsi")[0].clone();
+    let ack = format!("/api/v1/alerts/{}/acknowledge", crate::support::id(&second));
+    assert_eq!(operator.post(&ack, &serde_json::json!({"zzz": 1})).await.status, 422);
+    let raw = operator
+        .send(reqwest::Method::POST, &ack, Some(("application/json", br#"{"note":"a","note":"b"}"#.to_vec())))
+        .await;
+    assert_eq!(raw.status, 400, "{:?}", raw.body);
+    let acked = operator.post(&ack, &serde_json::json!({"note": "pilot boat sent"})).await;
+    assert_eq!(acked.status, 200, "{:?}", acked.body);
+    assert_eq!(acked.body["handling"][0]["reason"], "pilot boat sent");
+
+    // A zone kind that is not a string.
+    let zone = serde_json::json!({
+        "feature": {"type": "Feature", "properties": {"name": "Seven", "kind": 7},
+            "geometry": {"type": "Polygon", "coordinates": [[[103.8, 1.2], [103.81, 1.2], [103.81, 1.21], [103.8, 1.2]]]}},
+        "releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}},
+    });
+    let refused = operator.post("/api/v1/zones", &zone).await;
+    assert_eq!((refused.status, refused.body["field"].as_str()), (422, Some("/feature/properties/kind")));
+
+    // The CLI never repeats a secret given where an organization belongs.
+    let out = node.cli(&["user", "add", "--org", &region.mpa_viewer, "--name", "x", "--role", "viewer"]);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&region.mpa_viewer), "{out:?}");
+    let out = node.cli(&["org", "join", "--org", "MPA Singapore", "--community", &region.mpa_viewer]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(&region.mpa_viewer), "{out:?}");
+
+    // A misspelt key in a feed is refused, not ignored.
+    node.terminate();
+    configure(
+        &node,
+        "\n[[live.feeds]]\nname = \"typo\"\nkind = \"udp\"\nlisten = \"127.0.0.1:0\"\ntme = \"reception\"",
+    );
+    let stderr = refused_to_serve(&node).await;
+    assert!(stderr.contains("unknown key `tme` in live.feeds"), "{stderr}");
 }

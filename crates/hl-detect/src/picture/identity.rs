@@ -126,14 +126,13 @@ impl Picture {
             && vessel.inconsistencies & Inconsistency::Dimensions as u8 == 0
         {
             vessel.inconsistencies |= Inconsistency::Dimensions as u8;
-            static_findings
-                .push(format!("static data inconsistent: declared length {length:.0} m exceeds any ship afloat"));
+            static_findings.push(format!("static data invalid: declared length {length:.0} m exceeds any ship afloat"));
         }
         if let Some(imo) = report.imo.filter(|i| !imo_valid(*i))
             && vessel.inconsistencies & Inconsistency::ImoCheckDigit as u8 == 0
         {
             vessel.inconsistencies |= Inconsistency::ImoCheckDigit as u8;
-            static_findings.push(format!("static data inconsistent: IMO number {imo} fails its check digit"));
+            static_findings.push(format!("static data invalid: IMO number {imo} fails its check digit"));
         }
         let at = vessel.last.map(|f| f.position).or_else(|| Position::new(0.0, 0.0));
         let Some(at) = at else { return alerts };

@@ -103,7 +103,7 @@ pub(super) fn on_land(
     config: &DetectorConfig,
     alerts: &mut Vec<Alert>,
 ) -> bool {
-    let in_harbour = zones.iter().any(|z| z.kind.is_harbour() && z.contains(&report.position));
+    let in_harbour = zones.iter().any(|z| z.exempts && z.kind.is_harbour() && z.contains(&report.position));
     let on_land = !in_harbour && land.is_some_and(|land| land.inland(&report.position, config.land_clearance_m));
     if on_land && !vessel.on_land {
         alerts.push(alert(
