@@ -932,13 +932,18 @@ struct StreamState {
     queued: VecDeque<SseEvent>,
 }
 
-fn alert_event(alert: AlertRecord) -> SseEvent {
-    let id = alert.id.to_string();
-    let view = AlertView::from(alert);
-    SseEvent::default().event("alert").id(id).json_data(&view).unwrap_or_else(|_| SseEvent::default().comment("?"))
+fn alert_event(view: &AlertView) -> SseEvent {
+    let id = view.id.to_string();
+    SseEvent::default().event("alert").id(id).json_data(view).unwrap_or_else(|_| SseEvent::default().comment("?"))
 }
 
 impl StreamState {
+    /// The alert as the API shows it to this subscriber (with the zone's name when it may see
+    /// the zone), as an event.
+    async fn alert_event(&self, alert: AlertRecord) -> SseEvent {
+        alert_event(&ZoneNames::default().view(&self.state, &self.subject, alert).await)
+    }
+
     /// Reads alerts after the cursor from the store (after a lag, or a reconnection with
     /// `Last-Event-ID`): the stream never loses an alert.
     async fn catch_up(&mut self) {
@@ -950,7 +955,8 @@ impl StreamState {
         self.catching_up = page.next.is_some();
         for alert in page.items {
             self.cursor = Some(alert.id);
-            self.queued.push_back(alert_event(alert));
+            let event = self.alert_event(alert).await;
+            self.queued.push_back(event);
         }
     }
 
@@ -1005,7 +1011,7 @@ impl StreamState {
                         // The policy decides per subscriber, from the stored record.
                         if let Ok(visible) = self.state.node.alert(&self.subject, id).await {
                             self.cursor = Some(visible.id);
-                            return Some(alert_event(visible));
+                            return Some(self.alert_event(visible).await);
                         }
                     }
                     Err(RecvError::Lagged(_)) => {

@@ -449,6 +449,7 @@ async fn vessels_alerts_and_tokens_can_be_found_and_secrets_are_never_echoed() {
         .await;
     assert_eq!(zone.status, 201, "{:?}", zone.body);
     let zone_id = crate::support::id(&zone.body);
+    let mut stream = crate::live::sse(&node, &region.mpa_officer, "?vessels=false").await;
     let lines = crate::live::nmea(&[
         crate::live::static_data(563_808_000, "EVER DIADEM"),
         position(563_808_000, 1.20, 103.90, 6.0),
@@ -481,6 +482,11 @@ async fn vessels_alerts_and_tokens_can_be_found_and_secrets_are_never_echoed() {
         !alerts_of(&officer.get("/api/v1/alerts?kind=zone_entry").await.body, "zone_entry").is_empty()
     })
     .await;
+    let streamed = stream
+        .collect_until(Duration::from_secs(5), |events| events.iter().any(|(_, a)| a["kind"] == "zone_entry"))
+        .await;
+    let entry = streamed.iter().find(|(_, a)| a["kind"] == "zone_entry").map(|(_, a)| a.clone()).unwrap_or_default();
+    assert_eq!(entry["zone_name"], "Security Zone South", "on the stream too: {streamed:?}");
     let by_zone = officer.get(&format!("/api/v1/alerts?zone={zone_id}")).await;
     let entries = alerts_of(&by_zone.body, "zone_entry");
     assert_eq!(entries.len(), 1, "{:?}", by_zone.body);
