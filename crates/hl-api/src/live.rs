@@ -336,6 +336,8 @@ pub struct AlertView {
     pub zone: Option<String>,
     /// The zone's name, when the reader may see the zone.
     pub zone_name: Option<String>,
+    /// The feed a feed-level alert (`feed_silent`) is about.
+    pub feed: Option<String>,
     /// RFC 3339 UTC: the episode, as the data timed it.
     pub start: String,
     pub end: String,
@@ -369,6 +371,7 @@ impl From<AlertRecord> for AlertView {
             mmsi_2: a.mmsi_2,
             zone: a.zone,
             zone_name: None,
+            feed: a.feed,
             start: rfc3339_s(a.start_s),
             end: rfc3339_s(a.end_s),
             lat: a.lat,

@@ -85,6 +85,9 @@ pub enum Change {
         /// The watch-list entry of a watch-list hit.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         watch_entry: Option<String>,
+        /// The feed a feed-level alert is about.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        feed: Option<String>,
     },
     /// The same detection happened again within the cool-down: the alert is extended.
     AlertRepeated { alert: RecordId, end_s: i64, lat: f64, lon: f64, occurrences: u32, detail: String },

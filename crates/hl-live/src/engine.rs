@@ -70,7 +70,8 @@ pub const UNOWNED_ALERTS_MAX: usize = 10_000;
 /// What the recorder must write.
 #[derive(Debug)]
 pub enum Outgoing {
-    Raise(Owning, AlertDraft),
+    /// Boxed: a draft is several times the size of the other items on the queue.
+    Raise(Owning, Box<AlertDraft>),
     Repeat(AlertRepeat),
     /// Write every coalesced repeat now (shutdown), then answer.
     Flush(oneshot::Sender<()>),
@@ -342,7 +343,7 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                 metrics::counter!("harborlink_alerts_raised_total", "kind" => alert.kind.as_str()).increment(1);
                 outgoing.push(Outgoing::Raise(
                     owning,
-                    AlertDraft {
+                    Box::new(AlertDraft {
                         id,
                         kind: alert.kind.as_str().to_owned(),
                         severity: alert.severity.as_str().to_owned(),
@@ -350,13 +351,14 @@ fn gate_alerts(s: &mut EngineState, alerts: Vec<Alert>, evidence: Option<String>
                         mmsi_2: alert.mmsi_2,
                         zone: alert.zone,
                         watch_entry: alert.watch_entry,
+                        feed: alert.feed,
                         start_s: alert.start,
                         end_s: alert.end,
                         lat: alert.lat,
                         lon: alert.lon,
                         detail: alert.detail,
                         evidence: evidence.clone().into_iter().collect(),
-                    },
+                    }),
                 ));
             }
             Admission::Repeat { id: (id, _), occurrences } => {

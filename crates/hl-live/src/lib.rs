@@ -467,7 +467,7 @@ async fn restore_gate(
                 zone: alert.zone,
                 mmsi_2: alert.mmsi_2,
                 watch_entry: alert.watch_entry,
-                feed: None,
+                feed: alert.feed,
             };
             gate.remember(key, (alert.id, (alert.owner_org, alert.releasability)), alert.end_s, alert.occurrences);
         }
@@ -502,7 +502,7 @@ async fn record(node: Node, mut incoming: mpsc::Receiver<engine::Outgoing>, stre
         let mut flush_now = Vec::new();
         for item in received.drain(..) {
             match item {
-                engine::Outgoing::Raise(owning, draft) => raises.push((owning, draft)),
+                engine::Outgoing::Raise(owning, draft) => raises.push((owning, *draft)),
                 engine::Outgoing::Repeat(repeat) => {
                     repeats.insert(repeat.alert, repeat);
                 }

@@ -39,6 +39,8 @@ pub struct AlertDraft {
     pub zone: Option<String>,
     /// The watch-list entry of a watch-list hit.
     pub watch_entry: Option<String>,
+    /// The feed of a feed-level alert.
+    pub feed: Option<String>,
     pub start_s: i64,
     pub end_s: i64,
     pub lat: f64,
@@ -113,6 +115,7 @@ impl Node {
                 detail: clip(&draft.detail, DETAIL_CHARS_MAX),
                 evidence: draft.evidence.into_iter().take(EVIDENCE_LINES_MAX).collect(),
                 watch_entry: draft.watch_entry,
+                feed: draft.feed,
             };
             events.push(self.unsigned(owner, None, releasability, change));
         }

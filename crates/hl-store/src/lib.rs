@@ -188,6 +188,8 @@ pub struct AlertRecord {
     pub zone: Option<String>,
     /// The watch-list entry of a watch-list hit.
     pub watch_entry: Option<String>,
+    /// The feed of a feed-level alert (`feed_silent`).
+    pub feed: Option<String>,
     pub start_s: i64,
     pub end_s: i64,
     pub lat: f64,

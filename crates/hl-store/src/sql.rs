@@ -137,6 +137,7 @@ macro_rules! sql_store {
                 mmsi_2: opt_u32(row, "mmsi_2")?,
                 zone: opt_text(row, "zone")?,
                 watch_entry: opt_text(row, "watch_entry")?,
+                feed: opt_text(row, "feed")?,
                 start_s: int(row, "start_s")?,
                 end_s: int(row, "end_s")?,
                 lat: real(row, "lat")?,
@@ -414,10 +415,12 @@ macro_rules! sql_store {
                 }),
                 Change::AlertRaised {
                     alert, kind, severity, mmsi, mmsi_2, zone, start_s, end_s, lat, lon, detail, evidence, watch_entry,
+                    feed,
                 } => sqlx::query($sql(
                     "INSERT INTO alerts (id, owner_org, kind, severity, status, mmsi, mmsi_2, zone, start_s, end_s, \
-                     lat, lon, detail, evidence, occurrences, releasability, raised_at_us, updated_at_us, watch_entry) \
-                     VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $15, $16)",
+                     lat, lon, detail, evidence, occurrences, releasability, raised_at_us, updated_at_us, watch_entry, \
+                     feed) \
+                     VALUES ($1, $2, $3, $4, 'new', $5, $6, $7, $8, $9, $10, $11, $12, $13, 1, $14, $15, $15, $16, $17)",
                 ))
                 .bind(alert.to_string())
                 .bind(e.author_org.to_string())
@@ -435,6 +438,7 @@ macro_rules! sql_store {
                 .bind(serde_json::to_string(&e.releasability).unwrap_or_default())
                 .bind(at)
                 .bind(watch_entry)
+                .bind(feed)
                 .execute(&mut *conn)
                 .await
                 .map(drop),

@@ -622,3 +622,35 @@ async fn review_regressions_hold(backend: Backend) {
     let stderr = refused_to_serve(&node).await;
     assert!(stderr.contains("unknown key `tme` in live.feeds"), "{stderr}");
 }
+
+/// A receiver that goes quiet raises one `feed_silent` alert naming the feed (kept in the API),
+/// and no gap for the vessels it carried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_receiver_is_one_feed_silent_alert_naming_it() {
+    let Some(mut node) = TestNode::init(Backend::Sqlite).await else { return };
+    let region = Region::create(&node);
+    configure_line(&node, "sweep_secs = 10", "sweep_secs = 1");
+    // The file ends in its `[detect]` section.
+    configure(&node, "feed_silent_seconds = 1\ngap_seconds_min = 3\ngap_intervals = 0.3\ngap_reports_before_min = 2");
+    configure(&node, "\n[[live.feeds]]\nname = \"north-rx\"\nkind = \"tcp_listener\"\nlisten = \"127.0.0.1:0\"");
+    node.serve();
+    let operator = Client::new(&node, Some(&region.mpa_operator));
+    let address = feed_address(&operator, "north-rx").await;
+    let mut socket = std::net::TcpStream::connect(&address).unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..25 {
+        let lines = crate::live::nmea(&[position(563_900_001 + (i % 3), 1.2, 103.9 + f64::from(i) * 0.0001, 5.0)]);
+        socket.write_all(lines.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_for("the feed_silent alert", async || {
+        !alerts_of(&operator.get("/api/v1/alerts?kind=feed_silent").await.body, "feed_silent").is_empty()
+    })
+    .await;
+    let silent = alerts_of(&operator.get("/api/v1/alerts?kind=feed_silent").await.body, "feed_silent");
+    assert_eq!(silent.len(), 1, "{silent:?}");
+    assert_eq!((silent[0]["feed"].as_str(), silent[0]["mmsi"].as_u64()), (Some("north-rx"), Some(0)));
+    // Past every vessel's gap threshold (3 s): their silence is the feed's.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(alerts_of(&operator.get("/api/v1/alerts?kind=ais_gap").await.body, "ais_gap").is_empty());
+    drop(socket);
+}
