@@ -82,7 +82,7 @@ const READS: &[(&str, Read, &str)] = &[
     (
         "/api/v1/alerts",
         Read::Alerts,
-        "paged, and per filter (kind, status, mmsi, since; 6 per user): exactly the visible matches",
+        "paged, and per filter (kind, status, mmsi, since, bbox, zone; 6 per user): exactly the visible matches",
     ),
     ("/api/v1/alerts/{id}", Read::Alert, "every alert: 200 iff visible, else the unknown-id 404"),
     ("/api/v1/zones", Read::Zones, "paged; exactly the visible zones not deleted"),
@@ -1740,6 +1740,12 @@ impl Reader {
         ));
         filters.push((String::from("since=2000-01-01T00:00:00Z"), Box::new(|_: &Record| true)));
         filters.push((String::from("since=2999-01-01T00:00:00Z"), Box::new(|_: &Record| false)));
+        // The area filter over the whole world (one box across the antimeridian too) is exactly
+        // the visible alerts; over the open South Pacific, none; a zone nobody defined, none.
+        filters.push((String::from("bbox=-90,-180,90,180"), Box::new(|_: &Record| true)));
+        filters.push((String::from("bbox=-90,0,90,-0.000001"), Box::new(|_: &Record| true)));
+        filters.push((String::from("bbox=-50,-130,-49,-129"), Box::new(|_: &Record| false)));
+        filters.push((format!("zone={}", uuid::Uuid::now_v7()), Box::new(|_: &Record| false)));
         // Six per user: over all users, every filter.
         let mut chosen = Vec::new();
         while chosen.len() < 6 && !filters.is_empty() {
