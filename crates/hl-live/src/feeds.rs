@@ -567,24 +567,18 @@ async fn file(
         }
         let (chunk, after) = rest.split_at(end);
         rest = after;
-        // At recorded pace, one line at a time so each waits for its own time.
+        // At recorded pace, one line at a time, each sent when its own time comes.
         let pieces: Vec<&[u8]> = match pace {
             Pace::Fast => vec![chunk],
-            Pace::Recorded { speed } => {
-                let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-                let mut lines = Vec::new();
-                for line in chunk.split_inclusive(|&b| b == b'\n') {
-                    if let Some(t) = tag_time(line) {
-                        let origin = *first.get_or_insert(t);
-                        let due = Duration::from_secs_f64(((t - origin).max(0) as f64) / speed);
-                        tokio::time::sleep_until(started + due).await;
-                    }
-                    lines.push(line);
-                }
-                lines
-            }
+            Pace::Recorded { .. } => chunk.split_inclusive(|&b| b == b'\n').collect(),
         };
         for piece in pieces {
+            if let (Pace::Recorded { speed }, Some(t)) = (pace, tag_time(piece)) {
+                let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+                let origin = *first.get_or_insert(t);
+                let due = Duration::from_secs_f64(((t - origin).max(0) as f64) / speed);
+                tokio::time::sleep_until(started + due).await;
+            }
             offset += piece.len();
             let Some(batch) = cutter.push(piece) else { continue };
             let (reply, processed) = oneshot::channel();
