@@ -94,8 +94,9 @@ pub async fn init(dir: &Path, node_id: Option<&str>, database: Option<&str>) -> 
             sqlite_url(dir)?
         }
     };
-    let store =
-        hl_store::open(&url, true).await.with_context(|| format!("cannot create the database at {}", redact(&url)))?;
+    let store = hl_store::open(&url, true, hl_node::projector())
+        .await
+        .with_context(|| format!("cannot create the database at {}", redact(&url)))?;
     store.register_node(&node_id, &key.public(), true).await?;
     store.close().await;
     tracing::info!(node_id = %node_id, public_key = %key.public(), dir = %dir.display(), "initialized data directory");
@@ -201,8 +202,9 @@ pub async fn open(args: &NodeArgs, overrides: Overrides) -> anyhow::Result<Opene
             sqlite_url(&dir)?
         }
     };
-    let store =
-        hl_store::open(&url, false).await.with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+    let store = hl_store::open(&url, false, hl_node::projector())
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
     match store.local_node().await.context("cannot read the node registry")? {
         Some((id, public)) if id == node_id && public == key.public() => {}
         Some((id, _)) => bail!("the database belongs to node `{id}`, not to this data directory's node `{node_id}`"),

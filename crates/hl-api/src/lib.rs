@@ -9,6 +9,7 @@
 
 pub mod dto;
 mod extract;
+mod incidents;
 mod live;
 mod problem;
 mod routes;
@@ -59,7 +60,7 @@ pub struct AppState {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "HarborLink node API", description = "A HarborLink node: organizations, access, \
-        shared advisories and the signed event log. Errors are RFC 9457 problem details."),
+        shared advisories, incidents, the live picture and the signed event log. Errors are RFC 9457 problem details."),
     modifiers(&BearerAuth),
     components(schemas(Problem))
 )]
@@ -120,7 +121,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
-        .nest("/api/v1", routes::router().merge(live::router()))
+        .nest("/api/v1", routes::router().merge(live::router()).merge(incidents::router()))
 }
 
 /// The whole application: API, operations endpoints and the layers around them.

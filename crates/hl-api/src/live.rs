@@ -50,7 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(stream))
 }
 
-fn bad_query(field: &str, message: impl Into<String>) -> ApiError {
+pub(crate) fn bad_query(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_parameter", message).at(FieldLocation::Query, field)
 }
 
@@ -181,7 +181,7 @@ pub struct VesselQuery {
     pub limit: Option<usize>,
 }
 
-fn parse_bbox(text: &str) -> Result<Area, ApiError> {
+pub(crate) fn parse_bbox(text: &str) -> Result<Area, ApiError> {
     // Plain decimal degrees only (as the documented pattern says): no exponents, no `inf`.
     let number = |p: &str| {
         let p = p.trim();

@@ -143,7 +143,7 @@ async fn append(backend: Backend, concurrency: usize, events: usize) -> anyhow::
             (url, Some(name))
         }
     };
-    let store = hl_store::open(&url, true).await?;
+    let store = hl_store::open(&url, true, hl_node::projector()).await?;
     let key = NodeKey::generate();
     let node_id = NodeId::parse("bench")?;
     store.register_node(&node_id, &key.public(), true).await?;
@@ -301,7 +301,7 @@ async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -
             (url, Some(name))
         }
     };
-    let store = hl_store::open(&url, true).await?;
+    let store = hl_store::open(&url, true, hl_node::projector()).await?;
     let key = NodeKey::generate();
     let node_id = NodeId::parse("bench")?;
     store.register_node(&node_id, &key.public(), true).await?;

@@ -121,12 +121,17 @@ pub enum Change {
     },
     /// A vessel is taken off the watch list.
     WatchlistEntryRemoved { entry: RecordId },
+    /// A change to a record of the shared record layer (`hl_node::records`: incidents, and the
+    /// coordination records after them). `kind` names the record type (`incident`); `change`
+    /// is that type's own change, defined and projected beside it, so a new record type adds
+    /// no variant here.
+    Record { kind: String, record: RecordId, change: serde_json::Value },
 }
 
 impl Change {
     /// The record this change concerns: its type and id.
-    pub fn record(&self) -> (&'static str, String) {
-        match self {
+    pub fn record(&self) -> (String, String) {
+        let (kind, id): (&str, String) = match self {
             Change::OrganizationRegistered { org, .. }
             | Change::CommunityJoined { org, .. }
             | Change::CommunityLeft { org, .. } => ("organization", org.to_string()),
@@ -144,6 +149,8 @@ impl Change {
             Change::WatchlistEntryAdded { entry, .. } | Change::WatchlistEntryRemoved { entry } => {
                 ("watchlist_entry", entry.to_string())
             }
-        }
+            Change::Record { kind, record, .. } => (kind.as_str(), record.to_string()),
+        };
+        (kind.to_owned(), id)
     }
 }

@@ -60,7 +60,7 @@ impl UnsignedEvent {
             author_org: self.author_org,
             author_user: self.author_user,
             recorded_at_us: self.recorded_at_us,
-            record_type: record_type.to_owned(),
+            record_type,
             record_id,
             releasability: self.releasability,
             payload,

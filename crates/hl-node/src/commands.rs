@@ -111,7 +111,7 @@ pub(crate) fn line(field: &str, value: &str, max: usize) -> Result<String, NodeE
     Ok(value.to_owned())
 }
 
-fn text_body(field: &str, value: &str) -> Result<String, NodeError> {
+pub(crate) fn text_body(field: &str, value: &str) -> Result<String, NodeError> {
     if value.chars().count() > BODY_CHARS_MAX {
         return Err(NodeError::invalid(field, format!("must be at most {BODY_CHARS_MAX} characters")));
     }

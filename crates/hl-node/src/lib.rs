@@ -10,8 +10,10 @@
 mod binding;
 mod commands;
 mod error;
+mod incident;
 mod picture;
 mod queries;
+pub mod records;
 mod verify;
 pub mod writer;
 
@@ -25,10 +27,15 @@ pub use binding::{BindingKey, TamperedToken, bind_legacy_token_secrets, verify_t
 pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft, token_hash};
 pub use error::NodeError;
 pub use hl_policy::Subject;
+pub use incident::{
+    INCIDENT_COMMENTS_MAX, Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation, IncidentPatch,
+    IncidentSeverity, IncidentStatus, StatusMove, VesselLink,
+};
 pub use picture::{
     AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
 };
 pub use queries::{EventPage, LoggedEvent, PAGE_ITEMS_MAX, Page};
+pub use records::{Record, RecordType, TimelineEntry, projector};
 pub use verify::{ProjectionDrift, VerifyFailure, VerifyReport, verify_access_projections, verify_log};
 
 /// Who is acting: a user through the API, or the node's operator through the CLI (who has local

@@ -266,6 +266,89 @@ impl RecordList {
     }
 }
 
+/// A record of the shared record layer as stored: the columns every record type has, the
+/// facets its listings filter on, and the type's own state as JSON (`doc`). The store keeps
+/// these without knowing any record type: `hl_node::records` defines them and projects their
+/// changes through a [`RecordProjector`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    /// The record type (`incident`); also its list in the visibility index.
+    pub kind: String,
+    pub id: RecordId,
+    pub owner_org: OrgId,
+    pub releasability: Releasability,
+    /// 1 at creation, +1 with every change.
+    pub revision: i64,
+    pub created_at_us: i64,
+    pub updated_at_us: i64,
+    pub facets: RecordFacets,
+    /// The record type's own state, JSON text.
+    pub doc: String,
+}
+
+/// What listings of records filter on, the same for every record type (absent when a type has
+/// no such notion).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordFacets {
+    /// The category (incidents), the kind (alerts, zones).
+    pub class: Option<String>,
+    /// A severity as a rank, so "at least" is a comparison.
+    pub severity: Option<i64>,
+    pub status: Option<String>,
+    /// When it happened, Unix seconds.
+    pub at_s: Option<i64>,
+    /// Where it happened, degrees.
+    pub position: Option<(f64, f64)>,
+    /// The vessels it names (MMSI).
+    pub vessels: Vec<u32>,
+}
+
+/// Which records a listing wants; absent fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordFilter {
+    pub classes: Vec<String>,
+    pub severity_min: Option<i64>,
+    pub statuses: Vec<String>,
+    /// Happened at or after (Unix seconds).
+    pub since_s: Option<i64>,
+    /// Happened at or before (Unix seconds).
+    pub until_s: Option<i64>,
+    /// (south, west, north, east) in degrees; west > east crosses the antimeridian.
+    pub area: Option<(f64, f64, f64, f64)>,
+    pub mmsi: Option<u32>,
+}
+
+/// What one event does to a record of the shared record layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    /// Nothing (a change that lost a race, or one this build cannot apply): replays ignore it
+    /// the same way.
+    Unchanged,
+    /// The record as it now is.
+    Put(Box<StoredRecord>),
+    /// The record is gone.
+    Delete,
+    /// The change does not apply to the record as it now is (a stale base revision, a status
+    /// move that does not exist): the append fails as a conflict, so such an event never
+    /// reaches the log.
+    Refused(String),
+}
+
+/// The domain side of the shared record layer, handed to the store at [`open`]: a pure
+/// function from a record's stored state and one [`hl_events::Change::Record`] to its next
+/// state. The store calls it inside the append transaction and on every rebuild, so records
+/// stay a function of the log.
+pub trait RecordProjector: Send + Sync + 'static {
+    /// Applies `change` (of record type `kind`, carried by `event`) to `current`.
+    fn project(
+        &self,
+        kind: &str,
+        current: Option<StoredRecord>,
+        event: &Event,
+        change: &serde_json::Value,
+    ) -> Projection;
+}
+
 /// The one storage interface.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -383,6 +466,22 @@ pub trait Store: Send + Sync + 'static {
     async fn watchlist(&self) -> Result<Vec<WatchlistRecord>, StoreError>;
     async fn watchlist_entry(&self, id: RecordId) -> Result<Option<WatchlistRecord>, StoreError>;
 
+    /// One record of the shared record layer, whatever its type.
+    async fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, StoreError>;
+    /// The records of type `kind` released to any of `audiences` and matching `filter`, newest
+    /// first (descending id) before `before`. Its cost depends on the rows released to those
+    /// audiences, never on the others.
+    async fn records_visible(
+        &self,
+        kind: &str,
+        audiences: &[String],
+        filter: &RecordFilter,
+        before: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Every event of one record, in log order (its timeline).
+    async fn record_events(&self, record_type: &str, record_id: &str) -> Result<Vec<Event>, StoreError>;
+
     /// Stored tracks after MMSI `after`, in MMSI order.
     async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError>;
 
@@ -393,11 +492,13 @@ pub trait Store: Send + Sync + 'static {
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`) and applies migrations.
 /// A SQLite file is created only when `create` is set, so a mistyped path never silently starts
 /// an empty node.
-pub async fn open(url: &str, create: bool) -> Result<Arc<dyn Store>, StoreError> {
+///
+/// `projector` keeps the records of the shared record layer (see [`RecordProjector`]).
+pub async fn open(url: &str, create: bool, projector: Arc<dyn RecordProjector>) -> Result<Arc<dyn Store>, StoreError> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        Arc::new(SqliteStore::open(url, create).await?)
+        Arc::new(SqliteStore::open(url, create, projector).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PostgresStore::open(url, create).await?)
+        Arc::new(PostgresStore::open(url, create, projector).await?)
     } else {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
     };

@@ -13,13 +13,17 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The PostgreSQL store.
 pub struct PostgresStore {
     pub(crate) pool: PgPool,
+    pub(crate) projector: std::sync::Arc<dyn crate::RecordProjector>,
 }
 
 impl PostgresStore {
-    /// Connects and migrates.
     /// Connects and migrates; without `create`, only a database that already has HarborLink's
     /// schema history (anything else is refused unchanged).
-    pub async fn open(url: &str, create: bool) -> Result<Self, StoreError> {
+    pub async fn open(
+        url: &str,
+        create: bool,
+        projector: std::sync::Arc<dyn crate::RecordProjector>,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_CONNECTIONS_MAX)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -33,7 +37,7 @@ impl PostgresStore {
             }
         }
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, projector })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {

@@ -16,7 +16,8 @@ macro_rules! sql_store {
 
         use crate::{
             Advisory, AlertFilter, AlertRecord, AppendRequest, Backend, CorruptEvent, LocalWrite, Organization,
-            RecordList, Store, TokenRecord, User, WatchlistRecord, ZoneRecord,
+            Projection, RecordFacets, RecordFilter, RecordList, RecordProjector, Store, StoredRecord, TokenRecord, User,
+            WatchlistRecord, ZoneRecord,
         };
 
         type DbRow = <$Db as sqlx::Database>::Row;
@@ -197,6 +198,170 @@ macro_rules! sql_store {
             })
         }
 
+        fn opt_int(row: &DbRow, col: &str) -> Result<Option<i64>, StoreError> {
+            row.try_get::<Option<i64>, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        fn opt_real(row: &DbRow, col: &str) -> Result<Option<f64>, StoreError> {
+            row.try_get::<Option<f64>, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+        }
+
+        /// A `records` row; its vessels come from `record_vessels` (see [`record_with_vessels`]).
+        fn record_from_row(row: &DbRow) -> Result<StoredRecord, StoreError> {
+            let position = match (opt_real(row, "lat")?, opt_real(row, "lon")?) {
+                (Some(lat), Some(lon)) => Some((lat, lon)),
+                _ => None,
+            };
+            Ok(StoredRecord {
+                kind: text(row, "kind")?,
+                id: parse(row, "id")?,
+                owner_org: parse(row, "owner_org")?,
+                releasability: json(row, "releasability")?,
+                revision: int(row, "revision")?,
+                created_at_us: int(row, "created_at_us")?,
+                updated_at_us: int(row, "updated_at_us")?,
+                facets: RecordFacets {
+                    class: opt_text(row, "class")?,
+                    severity: opt_int(row, "severity")?,
+                    status: opt_text(row, "status")?,
+                    at_s: opt_int(row, "at_s")?,
+                    position,
+                    vessels: Vec::new(),
+                },
+                doc: text(row, "doc")?,
+            })
+        }
+
+        async fn record_with_vessels(conn: &mut DbConn, row: &DbRow) -> Result<StoredRecord, StoreError> {
+            let mut record = record_from_row(row)?;
+            record.facets.vessels = sqlx::query($sql("SELECT mmsi FROM record_vessels WHERE record_id = $1 ORDER BY mmsi"))
+                .bind(record.id.to_string())
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| {
+                    let mmsi = int(r, "mmsi")?;
+                    u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(record)
+        }
+
+        /// Applies one [`Change::Record`] through the projector: reads the record, asks for its
+        /// next state, stores it and re-derives its audiences.
+        async fn apply_record(
+            conn: &mut DbConn,
+            projector: &dyn RecordProjector,
+            e: &Event,
+            kind: &str,
+            id: RecordId,
+            change: &serde_json::Value,
+        ) -> Result<(), StoreError> {
+            let row = sqlx::query($sql("SELECT * FROM records WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+            let current = match row {
+                Some(row) => Some(record_with_vessels(conn, &row).await?),
+                None => None,
+            };
+            if current.as_ref().is_some_and(|c| c.kind != kind) {
+                // An id belongs to one record type for good.
+                return Ok(());
+            }
+            let next = match projector.project(kind, current, e, change) {
+                Projection::Unchanged => return Ok(()),
+                Projection::Refused(why) => return Err(StoreError::Conflict(why)),
+                Projection::Delete => None,
+                Projection::Put(next) => Some(*next),
+            };
+            for table in ["DELETE FROM records WHERE id = $1", "DELETE FROM record_vessels WHERE record_id = $1", "DELETE FROM record_audiences WHERE record_id = $1"] {
+                sqlx::query($sql(table)).bind(id.to_string()).execute(&mut *conn).await?;
+            }
+            let Some(next) = next else { return Ok(()) };
+            if next.id != id || next.kind != kind {
+                return Err(StoreError::Corrupt(format!("the projection of {kind} {id} named another record")));
+            }
+            let releasability =
+                serde_json::to_string(&next.releasability).map_err(|err| StoreError::Corrupt(err.to_string()))?;
+            sqlx::query($sql(
+                "INSERT INTO records (id, kind, owner_org, releasability, revision, created_at_us, updated_at_us, \
+                 class, severity, status, at_s, lat, lon, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            ))
+            .bind(id.to_string())
+            .bind(kind)
+            .bind(next.owner_org.to_string())
+            .bind(releasability)
+            .bind(next.revision)
+            .bind(next.created_at_us)
+            .bind(next.updated_at_us)
+            .bind(next.facets.class.clone())
+            .bind(next.facets.severity)
+            .bind(next.facets.status.clone())
+            .bind(next.facets.at_s)
+            .bind(next.facets.position.map(|p| p.0))
+            .bind(next.facets.position.map(|p| p.1))
+            .bind(next.doc.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_write)?;
+            for mmsi in next.facets.vessels.iter().collect::<BTreeSet<_>>() {
+                sqlx::query($sql("INSERT INTO record_vessels (record_id, mmsi) VALUES ($1, $2)"))
+                    .bind(id.to_string())
+                    .bind(i64::from(*mmsi))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            let owner = owner_of(conn, next.owner_org).await?;
+            for audience in hl_policy::audiences_of(owner, &next.releasability) {
+                sqlx::query($sql(
+                    "INSERT INTO record_audiences (list, audience, record_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                ))
+                .bind(kind)
+                .bind(audience.key())
+                .bind(id.to_string())
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        }
+
+        /// The SQL of one visible page of records, newest first: per audience, a keyset range
+        /// of the index (`LIMIT` rows before the cursor), united, then the page's rows.
+        /// Placeholders: `$1` kind, `$2` cursor ('' for none), `$3` limit, `$4` severity at
+        /// least, `$5`/`$6` since/until, `$7`-`$10` area, `$11` MMSI, then one per class, one
+        /// per status and one per audience.
+        fn records_page_sql(classes: usize, statuses: usize, audiences: usize) -> String {
+            let mut n = 11;
+            let mut list = |count: usize| -> Vec<String> {
+                (0..count).map(|_| { n += 1; format!("${n}") }).collect()
+            };
+            let classes = list(classes);
+            let statuses = list(statuses);
+            let audiences = list(audiences);
+            let mut filter = String::from(
+                " AND ($4 IS NULL OR x.severity >= $4) AND ($5 IS NULL OR x.at_s >= $5) AND ($6 IS NULL OR x.at_s <= $6) \
+                 AND ($7 IS NULL OR (x.lat >= $7 AND x.lat <= $9 AND \
+                      (($8 <= $10 AND x.lon >= $8 AND x.lon <= $10) OR ($8 > $10 AND (x.lon >= $8 OR x.lon <= $10))))) \
+                 AND ($11 IS NULL OR EXISTS (SELECT 1 FROM record_vessels rv WHERE rv.record_id = x.id AND rv.mmsi = $11))",
+            );
+            if !classes.is_empty() {
+                filter.push_str(&format!(" AND x.class IN ({})", classes.join(", ")));
+            }
+            if !statuses.is_empty() {
+                filter.push_str(&format!(" AND x.status IN ({})", statuses.join(", ")));
+            }
+            let ranges: Vec<String> = audiences
+                .iter()
+                .enumerate()
+                .map(|(i, audience)| {
+                    format!(
+                        "SELECT record_id FROM (SELECT v.record_id FROM record_audiences v JOIN records x ON x.id = v.record_id \
+                         WHERE v.list = $1 AND v.audience = {audience} AND ($2 = '' OR v.record_id < $2){filter} \
+                         ORDER BY v.record_id DESC LIMIT $3) r{i}"
+                    )
+                })
+                .collect();
+            format!("SELECT * FROM records WHERE id IN ({}) ORDER BY id DESC LIMIT $3", ranges.join(" UNION "))
+        }
+
         /// Stores a sealed event; returns its position in the log.
         async fn insert_event(conn: &mut DbConn, e: &Event) -> Result<i64, StoreError> {
             let releasability =
@@ -310,8 +475,11 @@ macro_rules! sql_store {
         }
 
         /// Applies one event to the projections. Changes this build does not know are skipped.
-        async fn apply(conn: &mut DbConn, e: &Event) -> Result<(), StoreError> {
+        async fn apply(conn: &mut DbConn, projector: &dyn RecordProjector, e: &Event) -> Result<(), StoreError> {
             let Some(change) = e.change() else { return Ok(()) };
+            if let Change::Record { kind, record, change } = &change {
+                return apply_record(conn, projector, e, kind, *record, change).await;
+            }
             let at = e.recorded_at_us;
             let indexed = match &change {
                 Change::AdvisoryPublished { advisory, .. } | Change::AdvisoryRevised { advisory, .. } => {
@@ -508,6 +676,8 @@ macro_rules! sql_store {
                         .await
                         .map(drop)
                 }
+                // Handled above.
+                Change::Record { .. } => Ok(()),
             };
             result.map_err(|err| match err {
                 sqlx::Error::RowNotFound => {
@@ -750,7 +920,7 @@ macro_rules! sql_store {
                         seq += 1;
                         let event = unsigned.clone().seal(origin, seq, prev, key);
                         let pos = insert_event(&mut tx, &event).await?;
-                        apply(&mut tx, &event).await?;
+                        apply(&mut tx, self.projector.as_ref(), &event).await?;
                         index_event(&mut tx, pos, &event).await?;
                         prev = event.hash;
                         sealed.push(event);
@@ -809,7 +979,7 @@ macro_rules! sql_store {
                 let mut tx = self.begin_write().await?;
                 for table in
                     ["organizations", "community_members", "users", "tokens", "advisories", "alerts", "zones", "watchlist_entries",
-                     "record_audiences", "event_audiences"]
+                     "record_audiences", "event_audiences", "records", "record_vessels"]
                 {
                     // Table names come from the fixed list above, never from input.
                     sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&mut *tx).await?;
@@ -826,7 +996,7 @@ macro_rules! sql_store {
                     after = int(last, "pos")?;
                     for row in &rows {
                         let event = event_from_row(row).map_err(|e| StoreError::Corrupt(corrupt_event(row, e).to_string()))?;
-                        apply(&mut tx, &event).await?;
+                        apply(&mut tx, self.projector.as_ref(), &event).await?;
                         index_event(&mut tx, int(row, "pos")?, &event).await?;
                         replayed += 1;
                     }
@@ -1091,6 +1261,62 @@ macro_rules! sql_store {
                     .fetch_optional(&self.pool)
                     .await?;
                 row.map(|r| watchlist_from_row(&r)).transpose()
+            }
+
+            async fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, StoreError> {
+                let mut conn = self.pool.acquire().await?;
+                let row = sqlx::query($sql("SELECT * FROM records WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+                match row {
+                    Some(row) => Ok(Some(record_with_vessels(&mut conn, &row).await?)),
+                    None => Ok(None),
+                }
+            }
+
+            async fn records_visible(
+                &self,
+                kind: &str,
+                audiences: &[String],
+                filter: &RecordFilter,
+                before: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<StoredRecord>, StoreError> {
+                if audiences.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let text = records_page_sql(filter.classes.len(), filter.statuses.len(), audiences.len());
+                let mut query = sqlx::query(sql_owned(text))
+                    .bind(kind)
+                    .bind(before.map(|a| a.to_string()).unwrap_or_default())
+                    .bind(i64::from(limit))
+                    .bind(filter.severity_min)
+                    .bind(filter.since_s)
+                    .bind(filter.until_s)
+                    .bind(filter.area.map(|a| a.0))
+                    .bind(filter.area.map(|a| a.1))
+                    .bind(filter.area.map(|a| a.2))
+                    .bind(filter.area.map(|a| a.3))
+                    .bind(filter.mmsi.map(i64::from));
+                for value in filter.classes.iter().chain(&filter.statuses).chain(audiences) {
+                    query = query.bind(value.as_str());
+                }
+                let mut conn = self.pool.acquire().await?;
+                let rows = query.fetch_all(&mut *conn).await?;
+                let mut records = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    records.push(record_with_vessels(&mut conn, row).await?);
+                }
+                Ok(records)
+            }
+
+            async fn record_events(&self, record_type: &str, record_id: &str) -> Result<Vec<Event>, StoreError> {
+                sqlx::query($sql("SELECT * FROM events WHERE record_type = $1 AND record_id = $2 ORDER BY pos"))
+                    .bind(record_type)
+                    .bind(record_id)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(event_from_row)
+                    .collect()
             }
 
             async fn load_tracks(&self, after: u32, limit: u32) -> Result<Vec<(u32, String)>, StoreError> {

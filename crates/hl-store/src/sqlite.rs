@@ -16,11 +16,16 @@ const POOL_CONNECTIONS_MAX: u32 = 8;
 /// The SQLite store.
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    pub(crate) projector: std::sync::Arc<dyn crate::RecordProjector>,
 }
 
 impl SqliteStore {
     /// Opens (and with `create`, creates) the database file and migrates it.
-    pub async fn open(url: &str, create: bool) -> Result<Self, StoreError> {
+    pub async fn open(
+        url: &str,
+        create: bool,
+        projector: std::sync::Arc<dyn crate::RecordProjector>,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
@@ -41,7 +46,7 @@ impl SqliteStore {
             }
         }
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, projector })
     }
 
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {

@@ -73,6 +73,18 @@ const READS: &[(&str, Read, &str)] = &[
     ("/api/v1/advisories", Read::Advisories, "paged; exactly the visible advisories"),
     ("/api/v1/advisories/{id}", Read::Advisory, "every advisory: 200 iff visible, else the unknown-id 404"),
     (
+        "/api/v1/incidents",
+        Read::Incidents,
+        "paged newest first, and per filter (category, status, severity, mmsi, bbox; 4 per user): exactly the \
+         visible matches",
+    ),
+    ("/api/v1/incidents/{id}", Read::Incident, "every incident: 200 iff visible, else the unknown-id 404"),
+    (
+        "/api/v1/incidents/{id}/timeline",
+        Read::IncidentTimeline,
+        "every incident: 200 iff visible (exactly its events, in order), else the unknown-id 404",
+    ),
+    (
         "/api/v1/events",
         Read::Events,
         "paged; exactly the events released to the caller (each with its record's releasability then); \
@@ -112,6 +124,9 @@ enum Read {
     UserTokens,
     Advisories,
     Advisory,
+    Incidents,
+    Incident,
+    IncidentTimeline,
     Events,
     Event,
     Alerts,
@@ -140,6 +155,11 @@ const ZONE_MMSI: u32 = 563_100_000;
 const WATCH_MMSI: u32 = 563_200_000;
 const INVALID_MMSI: u32 = 100_000_001;
 const UNKNOWN_MMSI: u32 = 563_999_999;
+/// Vessels of incident `k`.
+const INCIDENT_MMSI: u32 = 563_300_000;
+const INCIDENT_CATEGORIES: [&str; 3] = ["stowaway", "smuggling", "unmanned_system"];
+const INCIDENT_SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
+const INCIDENT_STATUSES: [&str; 5] = ["reported", "acknowledged", "investigating", "resolved", "closed"];
 
 // ---------------------------------------------------------------------------------------------
 // A deterministic PRNG (splitmix64): no dependency, same sequence everywhere.
@@ -331,6 +351,7 @@ struct User {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Advisory,
+    Incident,
     Zone,
     Watch,
     Alert,
@@ -340,6 +361,7 @@ impl Kind {
     fn as_str(self) -> &'static str {
         match self {
             Kind::Advisory => "advisory",
+            Kind::Incident => "incident",
             Kind::Zone => "zone",
             Kind::Watch => "watch-list entry",
             Kind::Alert => "alert",
@@ -358,6 +380,8 @@ struct Record {
     mmsi: u32,
     alert_kind: &'static str,
     status: &'static str,
+    /// An incident's severity, as its index in [`INCIDENT_SEVERITIES`].
+    severity: usize,
 }
 
 struct ModelEvent {
@@ -571,8 +595,11 @@ async fn run_seed(node: TestNode, seed: u64, scale: usize) -> (Tally, Arc<Model>
     f.reconnect();
     f.users().await;
     f.tokens().await;
-    f.advisories(scale).await;
-    f.revisions(scale).await;
+    f.advisories(Kind::Advisory, scale).await;
+    f.revisions(Kind::Advisory, scale).await;
+    f.advisories(Kind::Incident, scale).await;
+    f.revisions(Kind::Incident, scale).await;
+    f.incident_actions(scale).await;
     let zones = f.records(Kind::Zone, 2 + 2 * scale).await;
     let entries = f.records(Kind::Watch, 2 + 2 * scale).await;
     f.deletions(Kind::Zone, scale).await;
@@ -867,6 +894,14 @@ impl Fixture {
                 let body = json!({"mmsi": mmsi, "reason": format!("watch {k}"), "releasability": rel.json()});
                 ("/api/v1/watchlist", body, "watchlist_entry", "watchlist_entry_added", mmsi)
             }
+            Kind::Incident => {
+                let category = self.rng.pick(&INCIDENT_CATEGORIES);
+                let body = json!({"category": category, "severity": self.rng.pick(&INCIDENT_SEVERITIES),
+                    "title": format!("incident {k}"), "occurred_at": "2026-11-30T08:15:00Z",
+                    "location": {"lat": 1.2 + 0.01 * k as f64, "lon": 103.8},
+                    "vessels": [{"mmsi": INCIDENT_MMSI + k as u32}], "releasability": rel.json()});
+                ("/api/v1/incidents", body, "incident", "record", INCIDENT_MMSI + k as u32)
+            }
             Kind::Alert => unreachable!("alerts are raised by the detectors"),
         };
         let expected = self.model.publish_status(&self.model.users[actor], &rel);
@@ -879,25 +914,33 @@ impl Fixture {
         let id = reply.body["id"].as_str().unwrap_or_else(|| panic!("no id: {:?}", reply.body)).to_owned();
         let owner = self.model.users[actor].org;
         self.model.event(record_type, &id, change, owner, rel.clone());
-        self.model.records.push(Record { kind, id, owner, rel, gone: false, mmsi, alert_kind: "", status: "" });
+        // Incidents: the category in `alert_kind`, the severity in `severity`, status `reported`.
+        let (alert_kind, status, severity) = if kind == Kind::Incident {
+            let category = INCIDENT_CATEGORIES.iter().copied().find(|c| reply.body["category"] == *c).unwrap_or("");
+            let severity = INCIDENT_SEVERITIES.iter().position(|s| reply.body["severity"] == *s).unwrap_or(0);
+            (category, "reported", severity)
+        } else {
+            ("", "", 0)
+        };
+        self.model.records.push(Record { kind, id, owner, rel, gone: false, mmsi, alert_kind, status, severity });
         Some(self.model.records.len() - 1)
     }
 
     /// Every TLP × scope once by someone who may release it (or must be refused: RED beyond
     /// named recipients), then random attempts by random users.
-    async fn advisories(&mut self, scale: usize) {
+    async fn advisories(&mut self, kind: Kind, scale: usize) {
         let mut k = 0;
         for tlp in Tlp::ALL {
-            for kind in SCOPE_KINDS {
-                let (actor, rel) = self.releasable(tlp, kind);
-                self.create(Kind::Advisory, k, actor, rel).await;
+            for scope in SCOPE_KINDS {
+                let (actor, rel) = self.releasable(tlp, scope);
+                self.create(kind, k, actor, rel).await;
                 k += 1;
             }
         }
         for _ in 0..8 * scale {
             let actor = self.rng.below(self.model.users.len());
             let rel = self.random_rel();
-            self.create(Kind::Advisory, k, actor, rel).await;
+            self.create(kind, k, actor, rel).await;
             k += 1;
         }
     }
@@ -908,8 +951,12 @@ impl Fixture {
 
     async fn revise(&mut self, actor: usize, record: usize, rel: Option<Rel>) {
         let id = self.model.records[record].id.clone();
-        let path = format!("/api/v1/advisories/{id}");
-        let mut body = json!({"title": format!("revised by {}", self.model.who(actor))});
+        let kind = self.model.records[record].kind;
+        let path =
+            if kind == Kind::Incident { format!("/api/v1/incidents/{id}") } else { format!("/api/v1/advisories/{id}") };
+        // A revision must change something: each title is new.
+        let title = format!("revised by {} ({})", self.model.who(actor), self.model.events.len());
+        let mut body = json!({"title": title});
         if let Some(rel) = &rel {
             body["releasability"] = rel.json();
         }
@@ -925,14 +972,18 @@ impl Fixture {
                 r.rel = rel;
             }
             let (owner, rel) = (r.owner, r.rel.clone());
-            self.model.event("advisory", &id, "advisory_revised", owner, rel);
+            if kind == Kind::Incident {
+                self.model.event("incident", &id, "record", owner, rel);
+            } else {
+                self.model.event("advisory", &id, "advisory_revised", owner, rel);
+            }
         }
     }
 
     /// Revisions that widen and narrow, by the owner's security officer; then random ones by
     /// random users, most from the owning organization.
-    async fn revisions(&mut self, scale: usize) {
-        let advisories = self.of_kind(Kind::Advisory);
+    async fn revisions(&mut self, kind: Kind, scale: usize) {
+        let advisories = self.of_kind(kind);
         if advisories.is_empty() {
             return;
         }
@@ -1123,6 +1174,7 @@ impl Fixture {
                 mmsi: e.1,
                 alert_kind: e.0,
                 status: "new",
+                severity: 0,
             });
         }
         for e in &expected {
@@ -1138,6 +1190,49 @@ impl Fixture {
     }
 
     /// Acknowledge, dismiss, escalate: owning operators only.
+    /// Status moves and comments on incidents by random users, most from the owner.
+    async fn incident_actions(&mut self, scale: usize) {
+        let incidents = self.of_kind(Kind::Incident);
+        if incidents.is_empty() {
+            return;
+        }
+        for n in 0..6 + 3 * scale {
+            let record = self.rng.pick(&incidents);
+            let owner = self.model.records[record].owner;
+            let actor = if self.rng.percent(70) {
+                self.rng.pick(&self.users_of(owner))
+            } else {
+                self.rng.below(self.model.users.len())
+            };
+            let r = &self.model.records[record];
+            let (path, body, ok, status) = if self.rng.percent(60) {
+                let to = self.rng.pick(&INCIDENT_STATUSES);
+                let from = INCIDENT_STATUSES.iter().position(|s| *s == r.status).unwrap_or(0);
+                let target = INCIDENT_STATUSES.iter().position(|s| *s == to).unwrap_or(0);
+                // Forward, or from resolved back to investigating; closed is final.
+                let allowed = (target > from && from < 4) || (from == 3 && target == 2);
+                (
+                    format!("/api/v1/incidents/{}/status", r.id),
+                    json!({"status": to}),
+                    if allowed { 200 } else { 422 },
+                    to,
+                )
+            } else {
+                (format!("/api/v1/incidents/{}/comments", r.id), json!({"text": format!("comment {n}")}), 201, r.status)
+            };
+            let expected = self.model.change_status(&self.model.users[actor], r, None, ok);
+            let what = format!("POST {path} ({})", self.model.record_text(r));
+            let reply = self.clients[actor].post(&path, &body).await;
+            self.expect(actor, &what, expected, &reply);
+            if reply.status == 200 || reply.status == 201 {
+                let r = &mut self.model.records[record];
+                r.status = status;
+                let (id, rel) = (r.id.clone(), r.rel.clone());
+                self.model.event("incident", &id, "record", owner, rel);
+            }
+        }
+    }
+
     async fn alert_actions(&mut self, scale: usize) {
         let alerts = self.of_kind(Kind::Alert);
         if alerts.is_empty() {
@@ -1615,6 +1710,49 @@ impl Reader {
                 }
             }
             Read::Advisory => self.records_detail(op, Kind::Advisory, "owner_organization").await,
+            Read::Incident => self.records_detail(op, Kind::Incident, "owner_organization").await,
+            Read::Incidents => {
+                let limit = 1 + self.rng.below(10);
+                if let Some(got) = self.list(op, op, "", limit).await {
+                    let expected: Vec<&Record> =
+                        model.records.iter().filter(|r| r.kind == Kind::Incident && self.sees(r)).collect();
+                    self.compare(op, &got, &expected);
+                    // Newest first.
+                    let ids: Vec<String> = got.iter().map(id_of).collect();
+                    if !ids.windows(2).all(|w| w[0] > w[1]) {
+                        self.fail(op, format!("not newest first: {ids:?}"));
+                    }
+                }
+                self.incident_filters(op).await;
+            }
+            Read::IncidentTimeline => {
+                let path = |id: &str| format!("/api/v1/incidents/{id}/timeline");
+                let unknown = self.unknown(op, &path(&uuid::Uuid::now_v7().to_string())).await;
+                for r in self.picked(op, model.records.len()).into_iter().map(|i| &model.records[i]) {
+                    if r.kind != Kind::Incident {
+                        continue;
+                    }
+                    let text = model.record_text(r);
+                    let Some(body) = self.detail(op, &path(&r.id), self.sees(r), &text, &unknown).await else {
+                        continue;
+                    };
+                    let got: Vec<String> = body
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|e| e["event"].as_str().unwrap_or("").to_owned())
+                        .collect();
+                    let expected: Vec<String> = model
+                        .events
+                        .iter()
+                        .filter(|e| e.record_type == "incident" && e.record_id == r.id)
+                        .filter_map(|e| e.id.clone())
+                        .collect();
+                    if got != expected {
+                        self.fail(op, format!("{text}: timeline {got:?}, the model says {expected:?}"));
+                    }
+                }
+            }
             Read::Alert => self.records_detail(op, Kind::Alert, "owner").await,
             Read::Zone => self.records_detail(op, Kind::Zone, "owner").await,
             Read::Zones | Read::Watchlist => {
@@ -1708,6 +1846,47 @@ impl Reader {
             }
             // Endless: the anonymous 401 above is all this test asks of it.
             Read::Stream => {}
+        }
+    }
+
+    /// Filters of the incident listing return exactly the visible incidents that match (four
+    /// at random per user).
+    async fn incident_filters(&mut self, op: &str) {
+        let model = self.model.clone();
+        let incidents: Vec<&Record> = model.records.iter().filter(|r| r.kind == Kind::Incident).collect();
+        type Filter = Box<dyn Fn(&Record) -> bool + Send + Sync>;
+        let mut filters: Vec<(String, Filter)> = Vec::new();
+        for category in INCIDENT_CATEGORIES {
+            filters.push((format!("category={category}"), Box::new(move |r: &Record| r.alert_kind == category)));
+        }
+        for status in INCIDENT_STATUSES {
+            filters.push((format!("status={status}"), Box::new(move |r: &Record| r.status == status)));
+        }
+        filters.push((
+            String::from("status=reported,closed"),
+            Box::new(|r: &Record| matches!(r.status, "reported" | "closed")),
+        ));
+        for (i, severity) in INCIDENT_SEVERITIES.iter().enumerate() {
+            filters.push((format!("severity={severity}"), Box::new(move |r: &Record| r.severity >= i)));
+        }
+        if let Some(r) = incidents.first() {
+            let mmsi = r.mmsi;
+            filters.push((format!("mmsi={mmsi}"), Box::new(move |r: &Record| r.mmsi == mmsi)));
+        }
+        filters.push((String::from("bbox=-90,0,90,-0.000001"), Box::new(|_: &Record| true)));
+        filters.push((String::from("bbox=-50,-130,-49,-129"), Box::new(|_: &Record| false)));
+        let mut chosen = Vec::new();
+        while chosen.len() < 4 && !filters.is_empty() {
+            let i = self.rng.below(filters.len());
+            chosen.push(filters.swap_remove(i));
+        }
+        for (query, keep) in chosen {
+            let label = format!("{op}?{query}");
+            let limit = 3 + self.rng.below(10);
+            if let Some(got) = self.list(&label, op, &query, limit).await {
+                let expected: Vec<&Record> = incidents.iter().copied().filter(|r| self.sees(r) && keep(r)).collect();
+                self.compare(&label, &got, &expected);
+            }
         }
     }
 

@@ -86,7 +86,16 @@ async fn seed(node: &TestNode, region: &Region) -> Vec<(&'static str, String)> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let incident = officer
+        .post(
+            "/api/v1/incidents",
+            &json!({"category": "stowaway", "severity": "high", "title": "seed",
+            "occurred_at": "2026-11-30T08:00:00Z", "location": {"facility": "Gate 3"}, "releasability": internal}),
+        )
+        .await;
+    assert_eq!(incident.status, 201, "{:?}", incident.body);
     vec![
+        ("HL_INCIDENT_ID", id(&incident.body)),
         ("HL_ZONE_ID", id(&zone.body)),
         ("HL_ENTRY_ID", id(&entry.body)),
         ("HL_ALERT_ID", alert.unwrap_or_else(|| panic!("the seeded invalid MMSI raised no alert"))),

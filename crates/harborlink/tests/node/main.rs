@@ -13,6 +13,7 @@ mod contract;
 mod durability;
 mod field;
 mod hardening;
+mod incidents;
 mod integrity;
 mod live;
 mod simulate;

@@ -1,0 +1,351 @@
+//! Incidents (issue 10), the first record type of the shared record layer: release chosen and
+//! changed by the owner, the status rules, comments, assignment, the timeline, filters and
+//! paging, bad input refused with nothing written, and the records rebuilt from the log.
+
+use serde_json::{Value, json};
+
+use crate::on_both_backends;
+use crate::support::{Backend, Client, Region, TestNode, id};
+
+fn incident(title: &str, category: &str, severity: &str, tlp: &str, scope: Value) -> Value {
+    json!({
+        "category": category, "severity": severity, "title": title,
+        "description": "Reported by the gate guard.",
+        "occurred_at": "2026-11-30T08:15:00Z",
+        "location": {"lat": 1.264, "lon": 103.822, "facility": "Gate 3"},
+        "vessels": [{"mmsi": 563123456, "imo": 9074729}],
+        "releasability": {"tlp": tlp, "scope": scope}
+    })
+}
+
+fn ids(reply: &Value) -> Vec<String> {
+    reply["items"].as_array().into_iter().flatten().map(id).collect()
+}
+
+async fn event_count(client: &Client) -> usize {
+    let mut count = 0;
+    let mut after = String::new();
+    loop {
+        let page = client.get(&format!("/api/v1/events?limit=500{after}")).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        count += page.body["items"].as_array().map_or(0, Vec::len);
+        match page.body["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => return count,
+        }
+    }
+}
+
+async fn incidents_are_released_as_their_owner_chooses(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let klang = id(&r.klang);
+    let cases = [
+        ("own org", "AMBER+STRICT", json!({"kind": "organization"})),
+        ("nation", "GREEN", json!({"kind": "nation"})),
+        ("community", "AMBER", json!({"kind": "community", "community": "straits-psg"})),
+        ("everyone", "CLEAR", json!({"kind": "all_partners"})),
+        ("red to klang", "RED", json!({"kind": "organizations", "organizations": [klang]})),
+    ];
+    let mut made = Vec::new();
+    for (title, tlp, scope) in &cases {
+        let reply = officer.post("/api/v1/incidents", &incident(title, "stowaway", "high", tlp, scope.clone())).await;
+        assert_eq!(reply.status, 201, "{title}: {:?}", reply.body);
+        assert_eq!(reply.body["status"], "reported");
+        assert_eq!(reply.body["revision"], 1);
+        made.push(id(&reply.body));
+    }
+    let readers = [
+        ("mpa viewer", &r.mpa_viewer, [true, true, true, true, true]),
+        ("police sg", &r.police_sg_operator, [false, true, false, true, false]),
+        ("klang", &r.klang_operator, [false, false, true, true, true]),
+        ("navy fr", &r.navy_fr_admin, [false, false, false, true, false]),
+    ];
+    for (who, token, expected) in readers {
+        let client = Client::new(&node, Some(token));
+        let listed = client.get("/api/v1/incidents").await;
+        assert_eq!(listed.status, 200, "{:?}", listed.body);
+        let listed = ids(&listed.body);
+        for ((incident_id, visible), (title, _, _)) in made.iter().zip(expected).zip(&cases) {
+            let missing = client.get(&format!("/api/v1/incidents/{}", uuid::Uuid::now_v7())).await;
+            for path in
+                [format!("/api/v1/incidents/{incident_id}"), format!("/api/v1/incidents/{incident_id}/timeline")]
+            {
+                let one = client.get(&path).await;
+                if visible {
+                    assert_eq!(one.status, 200, "{who} should read {path} ({title})");
+                } else {
+                    assert_eq!((one.status, &one.body), (404, &missing.body), "{who} must not read {path} ({title})");
+                }
+            }
+            assert_eq!(listed.contains(incident_id), visible, "{who} listing, {title}");
+        }
+    }
+
+    // Narrowing the community release to the own organization hides it from Klang at once, in
+    // the listing, the record and its timeline; widening it again shows its whole history.
+    let community = &made[2];
+    let klang_client = Client::new(&node, Some(&r.klang_operator));
+    let narrowed = officer
+        .patch(
+            &format!("/api/v1/incidents/{community}"),
+            &json!({"releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    assert_eq!(narrowed.status, 200, "{:?}", narrowed.body);
+    assert_eq!(narrowed.body["revision"], 2);
+    assert_eq!(klang_client.get(&format!("/api/v1/incidents/{community}")).await.status, 404);
+    assert_eq!(klang_client.get(&format!("/api/v1/incidents/{community}/timeline")).await.status, 404);
+    assert!(!ids(&klang_client.get("/api/v1/incidents").await.body).contains(community));
+    // A comment made while narrowed is released as the incident is then: not to Klang.
+    let comment =
+        officer.post(&format!("/api/v1/incidents/{community}/comments"), &json!({"text": "Customs told."})).await;
+    assert_eq!(comment.status, 201, "{:?}", comment.body);
+    let klang_events = klang_client.get("/api/v1/events?limit=500").await;
+    assert!(!klang_events.body.to_string().contains("Customs told."), "a comment leaked through /events");
+    let widened = officer
+        .patch(
+            &format!("/api/v1/incidents/{community}"),
+            &json!({"releasability": {"tlp": "AMBER", "scope": {"kind": "community", "community": "straits-psg"}}}),
+        )
+        .await;
+    assert_eq!(widened.status, 200, "{:?}", widened.body);
+    let seen = klang_client.get(&format!("/api/v1/incidents/{community}")).await;
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.body["comments"][0]["text"], "Customs told.");
+    let timeline = klang_client.get(&format!("/api/v1/incidents/{community}/timeline")).await;
+    let ops: Vec<&str> =
+        timeline.body.as_array().into_iter().flatten().filter_map(|e| e["change"]["op"].as_str()).collect();
+    assert_eq!(ops, ["reported", "revised", "commented", "revised"]);
+
+    // Writes: viewers never; a recipient never changes the owner's record (403 where it can see
+    // it, 404 where it cannot).
+    let viewer = Client::new(&node, Some(&r.mpa_viewer));
+    let refused =
+        viewer.post("/api/v1/incidents", &incident("v", "other", "low", "GREEN", json!({"kind": "nation"}))).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let everyone = &made[3];
+    for (path, body) in [
+        (format!("/api/v1/incidents/{everyone}/comments"), json!({"text": "ours now"})),
+        (format!("/api/v1/incidents/{everyone}/status"), json!({"status": "closed"})),
+    ] {
+        assert_eq!(klang_client.post(&path, &body).await.status, 403, "{path}");
+    }
+    let navy = Client::new(&node, Some(&r.navy_fr_admin));
+    let own_only = &made[0];
+    assert_eq!(navy.post(&format!("/api/v1/incidents/{own_only}/comments"), &json!({"text": "x"})).await.status, 404);
+    // TLP:RED needs a security officer.
+    let operator = Client::new(&node, Some(&r.mpa_operator));
+    let red = incident("r", "other", "low", "RED", json!({"kind": "organizations", "organizations": [klang]}));
+    assert_eq!(operator.post("/api/v1/incidents", &red).await.status, 403);
+}
+
+async fn incident_handling_follows_its_rules(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let made = officer
+        .post(
+            "/api/v1/incidents",
+            &incident("Drone over terminal", "unmanned_system", "medium", "GREEN", json!({"kind": "nation"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{:?}", made.body);
+    let incident_id = id(&made.body);
+    let path = format!("/api/v1/incidents/{incident_id}");
+
+    // Status: forward, steps may be skipped, resolved may reopen, closed is final.
+    for (to, status) in
+        [("acknowledged", 200), ("resolved", 200), ("investigating", 200), ("reported", 422), ("closed", 200)]
+    {
+        let moved = officer.post(&format!("{path}/status"), &json!({"status": to, "note": format!("to {to}")})).await;
+        assert_eq!(moved.status, status, "to {to}: {:?}", moved.body);
+    }
+    let reopened = officer.post(&format!("{path}/status"), &json!({"status": "investigating"})).await;
+    assert_eq!(reopened.status, 422, "{:?}", reopened.body);
+    assert_eq!(reopened.body["field"], "/status");
+    assert!(reopened.body["detail"].as_str().is_some_and(|d| d.contains("closed")), "{:?}", reopened.body);
+    let now = officer.get(&path).await.body;
+    let handling: Vec<&str> =
+        now["handling"].as_array().into_iter().flatten().filter_map(|m| m["status"].as_str()).collect();
+    assert_eq!(handling, ["reported", "acknowledged", "resolved", "investigating", "closed"]);
+    assert_eq!(now["handling"][1]["note"], "to acknowledged");
+
+    // Assignment to a user of the owner only; comments; both in the timeline.
+    let me = Client::new(&node, Some(&r.mpa_operator)).get("/api/v1/me").await.body;
+    let oscar = me["user"]["id"].as_str().unwrap_or_default().to_owned();
+    let klang_user = Client::new(&node, Some(&r.klang_operator)).get("/api/v1/me").await.body["user"]["id"].clone();
+    let put = |body: Value| {
+        let officer = &officer;
+        let path = format!("{path}/assignee");
+        async move {
+            officer.send(reqwest::Method::PUT, &path, Some(("application/json", body.to_string().into_bytes()))).await
+        }
+    };
+    let assigned = put(json!({"assignee": oscar})).await;
+    assert_eq!((assigned.status, &assigned.body["assignee"]), (200, &json!(oscar)), "{:?}", assigned.body);
+    let foreign = put(json!({"assignee": klang_user})).await;
+    assert_eq!((foreign.status, &foreign.body["field"]), (422, &json!("/assignee")), "{:?}", foreign.body);
+    let commented = officer.post(&format!("{path}/comments"), &json!({"text": "Footage kept."})).await;
+    assert_eq!(commented.status, 201);
+    let blank = officer.post(&format!("{path}/comments"), &json!({"text": "  "})).await;
+    assert_eq!((blank.status, &blank.body["field"]), (422, &json!("/text")), "{:?}", blank.body);
+    let timeline = officer.get(&format!("{path}/timeline")).await.body;
+    let ops: Vec<&str> = timeline.as_array().into_iter().flatten().filter_map(|e| e["change"]["op"].as_str()).collect();
+    assert_eq!(
+        ops,
+        ["reported", "status_changed", "status_changed", "status_changed", "status_changed", "assigned", "commented"]
+    );
+
+    // A revision must change something; a change is versioned.
+    let empty = officer.patch(&path, &json!({})).await;
+    assert_eq!(empty.status, 422, "{:?}", empty.body);
+    let same = officer.patch(&path, &json!({"title": "Drone over terminal"})).await;
+    assert_eq!(same.status, 422, "{:?}", same.body);
+    let revised = officer.patch(&path, &json!({"severity": "critical"})).await;
+    assert_eq!((revised.status, &revised.body["severity"]), (200, &json!("critical")), "{:?}", revised.body);
+
+    // The records are a function of the log: a rebuild gives the same incident.
+    let before = officer.get(&path).await.body;
+    let mut node = node;
+    node.terminate();
+    let rebuilt = node.cli(&["rebuild"]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let verified = node.cli(&["verify"]);
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    node.serve();
+    let after = Client::new(&node, Some(&r.mpa_officer)).get(&path).await.body;
+    assert_eq!(before, after);
+}
+
+async fn incident_filters_and_paging_see_only_what_is_released(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    // Interleaved: every third incident is for the own organization only (hidden from Klang).
+    let mut visible_to_klang = Vec::new();
+    for i in 0..30 {
+        let (category, severity) = [("stowaway", "low"), ("smuggling", "high"), ("cyber_incident", "critical")][i % 3];
+        let scope = if i % 3 == 2 {
+            json!({"kind": "organization"})
+        } else {
+            json!({"kind": "community", "community": "straits-psg"})
+        };
+        let mut body = incident(&format!("incident {i}"), category, severity, "AMBER", scope);
+        body["occurred_at"] = json!(format!("2026-11-{:02}T08:00:00Z", i % 28 + 1));
+        body["location"] = json!({"lat": 1.0 + i as f64 * 0.1, "lon": 103.5});
+        body["vessels"] = json!([{"mmsi": 563000000 + i as u64}]);
+        let made = officer.post("/api/v1/incidents", &body).await;
+        assert_eq!(made.status, 201, "{:?}", made.body);
+        if i % 3 != 2 {
+            visible_to_klang.push(id(&made.body));
+        }
+    }
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    // Newest first, pages of 7, complete, no duplicates, none hidden.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = klang.get(&format!("/api/v1/incidents?limit=7{after}")).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        seen.extend(ids(&page.body));
+        match page.body["next"].as_str() {
+            Some(next) => after = format!("&after={next}"),
+            None => break,
+        }
+    }
+    let mut expected = visible_to_klang.clone();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    let count = |query: &'static str| {
+        let klang = &klang;
+        async move {
+            let page = klang.get(&format!("/api/v1/incidents?limit=500&{query}")).await;
+            assert_eq!(page.status, 200, "{query}: {:?}", page.body);
+            ids(&page.body).len()
+        }
+    };
+    assert_eq!(count("category=stowaway").await, 10);
+    assert_eq!(count("category=stowaway,smuggling").await, 20);
+    assert_eq!(count("category=cyber_incident").await, 0, "all cyber incidents are hidden from Klang");
+    assert_eq!(count("severity=high").await, 10);
+    assert_eq!(count("status=reported").await, 20);
+    assert_eq!(count("status=closed").await, 0);
+    assert_eq!(count("mmsi=563000004").await, 1);
+    assert_eq!(count("mmsi=563000005").await, 0, "hidden from Klang");
+    // Latitudes 1.0 to 3.9 by 0.1: 1.95 to 2.55 holds i = 10..=15 (11 and 14 are hidden: i % 3 == 2).
+    assert_eq!(count("bbox=1.95,103,2.55,104").await, 4);
+    assert_eq!(count("since=2026-11-28T00:00:00Z").await, 1, "day 28 is i = 27 only (i = 27 % 3 == 0)");
+    assert_eq!(count("until=2026-11-02T23:00:00Z").await, 3, "days 1-2: i = 0, 1, 28, 29 less the hidden 29");
+
+    for (query, field) in [
+        ("category=piracy", "category"),
+        ("status=open", "status"),
+        ("severity=severe", "severity"),
+        ("since=yesterday", "since"),
+        ("bbox=1,2,3", "bbox"),
+        ("limit=0", "limit"),
+    ] {
+        let reply = klang.get(&format!("/api/v1/incidents?{query}")).await;
+        assert_eq!(reply.status, 400, "{query}: {:?}", reply.body);
+        assert!(reply.body.to_string().contains(field), "{query}: {:?}", reply.body);
+    }
+}
+
+async fn bad_incidents_are_refused_and_nothing_is_written(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let admin = Client::new(&node, Some(&r.mpa_admin));
+    let events_before = event_count(&admin).await;
+    let good = incident("ok", "stowaway", "high", "GREEN", json!({"kind": "nation"}));
+    let with = |pointer: &str, value: Value| {
+        let mut body = good.clone();
+        match body.pointer_mut(pointer) {
+            Some(slot) => *slot = value,
+            None => body[&pointer[1..]] = value,
+        }
+        body
+    };
+    let mut without_location = good.clone();
+    without_location["location"] = json!({});
+    let future = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let cases = [
+        (with("/category", json!("piracy")), "/category"),
+        (with("/severity", json!("severe")), "/severity"),
+        (with("/title", json!("   ")), "/title"),
+        (with("/title", json!("a\u{202e}b")), "/title"),
+        (with("/occurred_at", json!(future)), "/occurred_at"),
+        (with("/occurred_at", json!("last tuesday")), "/occurred_at"),
+        (with("/location/lat", json!(95.0)), "/location"),
+        (without_location, "/location"),
+        (with("/vessels", json!([{"mmsi": 12}])), "/vessels/0/mmsi"),
+        (with("/vessels", json!([{"imo": 9074728}])), "/vessels/0/imo"),
+        (with("/vessels", json!([{}])), "/vessels/0"),
+        (
+            with(
+                "/releasability",
+                json!({"tlp": "AMBER", "scope": {"kind": "organizations", "organizations": [uuid::Uuid::now_v7()]}}),
+            ),
+            "/releasability/scope/organizations",
+        ),
+        (with("/status", json!("closed")), "/status"),
+    ];
+    for (body, field) in cases {
+        let reply = officer.post("/api/v1/incidents", &body).await;
+        assert_eq!(reply.status, 422, "{field}: {:?}", reply.body);
+        assert_eq!(reply.content_type, "application/problem+json");
+        assert_eq!(reply.body["field"], field, "{:?}", reply.body);
+    }
+    assert_eq!(event_count(&admin).await, events_before, "a refused incident wrote an event");
+    assert!(ids(&officer.get("/api/v1/incidents").await.body).is_empty());
+}
+
+on_both_backends!(
+    incidents_are_released_as_their_owner_chooses,
+    incident_handling_follows_its_rules,
+    incident_filters_and_paging_see_only_what_is_released,
+    bad_incidents_are_refused_and_nothing_is_written,
+);

@@ -1,0 +1,591 @@
+//! Incidents: what happened at a port, recorded by its security officer and released by them.
+//! The first record type of the shared record layer ([`crate::records`]): this module is all
+//! an incident is (state, changes, rules, facets); storage, policy, paging and the timeline
+//! come from the layer.
+
+use hl_policy::Subject;
+use hl_store::{RecordFacets, RecordFilter};
+use hl_types::{RecordId, Releasability, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::commands::{BODY_CHARS_MAX, TITLE_CHARS_MAX, line, text_body};
+use crate::records::TimelineEntry;
+use crate::records::{ChangeMeta, Record, RecordType, Step};
+use crate::{Node, NodeError, Page, now_us};
+
+/// Most comments one incident holds (its timeline stays readable in one response).
+pub const INCIDENT_COMMENTS_MAX: usize = 1_000;
+/// Most vessels and most alerts one incident names.
+pub const INCIDENT_LINKS_MAX: usize = 100;
+/// How far in the future an occurrence time may lie (clock skew between a reporter and the
+/// node), microseconds.
+pub const OCCURRENCE_SKEW_US: i64 = 5 * 60 * 1_000_000;
+
+/// What kind of incident (after the categories port facility security plans and the IMO's
+/// reports of maritime security incidents use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IncidentCategory {
+    UnauthorizedAccess,
+    SuspiciousVessel,
+    SuspiciousActivityAshore,
+    Smuggling,
+    PiracyArmedRobbery,
+    Stowaway,
+    Sabotage,
+    UnmannedSystem,
+    CyberIncident,
+    HazardousMaterials,
+    BombThreat,
+    Other,
+}
+
+impl IncidentCategory {
+    /// Its name on the wire and in the store's facet.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentCategory::UnauthorizedAccess => "unauthorized_access",
+            IncidentCategory::SuspiciousVessel => "suspicious_vessel",
+            IncidentCategory::SuspiciousActivityAshore => "suspicious_activity_ashore",
+            IncidentCategory::Smuggling => "smuggling",
+            IncidentCategory::PiracyArmedRobbery => "piracy_armed_robbery",
+            IncidentCategory::Stowaway => "stowaway",
+            IncidentCategory::Sabotage => "sabotage",
+            IncidentCategory::UnmannedSystem => "unmanned_system",
+            IncidentCategory::CyberIncident => "cyber_incident",
+            IncidentCategory::HazardousMaterials => "hazardous_materials",
+            IncidentCategory::BombThreat => "bomb_threat",
+            IncidentCategory::Other => "other",
+        }
+    }
+}
+
+/// How serious an incident is; ordered, so "at least high" is a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IncidentSeverity {
+    Low = 1,
+    Medium = 2,
+    High = 3,
+    Critical = 4,
+}
+
+/// Where an incident is in its handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum IncidentStatus {
+    Reported,
+    Acknowledged,
+    Investigating,
+    Resolved,
+    Closed,
+}
+
+impl IncidentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Reported => "reported",
+            IncidentStatus::Acknowledged => "acknowledged",
+            IncidentStatus::Investigating => "investigating",
+            IncidentStatus::Resolved => "resolved",
+            IncidentStatus::Closed => "closed",
+        }
+    }
+
+    /// Whether the status may move from `self` to `to`: forward (steps may be skipped: a false
+    /// alarm goes from reported to closed), and back from resolved to investigating when it
+    /// turns out not to be over. Closed is final.
+    pub fn may_move_to(self, to: IncidentStatus) -> bool {
+        use IncidentStatus::*;
+        matches!(
+            (self, to),
+            (Reported, Acknowledged | Investigating | Resolved | Closed)
+                | (Acknowledged, Investigating | Resolved | Closed)
+                | (Investigating, Resolved | Closed)
+                | (Resolved, Investigating | Closed)
+        )
+    }
+}
+
+/// A vessel an incident concerns: its MMSI, its IMO number, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VesselLink {
+    /// A ship's MMSI (nine digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 999_999_999))]
+    pub mmsi: Option<u32>,
+    /// An IMO number (its check digit must hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imo: Option<u32>,
+}
+
+/// Where an incident happened: a position, a named facility of the owner, or both.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IncidentLocation {
+    /// Degrees, WGS 84, with `lon`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
+    pub lat: Option<f64>,
+    /// Degrees, WGS 84, with `lat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
+    pub lon: Option<f64>,
+    /// The facility's name (a gate, a terminal, a berth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub facility: Option<String>,
+}
+
+/// One accepted status change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusMove {
+    pub status: IncidentStatus,
+    pub by: Option<UserId>,
+    pub at_us: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A comment on an incident, released exactly as its incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub by: Option<UserId>,
+    pub at_us: i64,
+    pub text: String,
+}
+
+/// An incident as it now is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub category: IncidentCategory,
+    pub severity: IncidentSeverity,
+    pub title: String,
+    pub description: String,
+    /// When it happened, microseconds since the epoch.
+    pub occurred_at_us: i64,
+    pub location: IncidentLocation,
+    pub vessels: Vec<VesselLink>,
+    /// Alerts escalated into or attached to it.
+    pub alerts: Vec<RecordId>,
+    pub status: IncidentStatus,
+    /// Every accepted status change, oldest first (the report itself first).
+    pub handling: Vec<StatusMove>,
+    pub assignee: Option<UserId>,
+    pub comments: Vec<Comment>,
+}
+
+/// The changes an incident's events carry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum IncidentChange {
+    /// The incident is reported.
+    Reported {
+        category: IncidentCategory,
+        severity: IncidentSeverity,
+        title: String,
+        description: String,
+        occurred_at_us: i64,
+        location: IncidentLocation,
+        vessels: Vec<VesselLink>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        alerts: Vec<RecordId>,
+    },
+    /// The owner revises it: the fields present replace the old ones. `base_revision` is the
+    /// revision it was made from (two concurrent revisions cannot overwrite each other).
+    Revised {
+        base_revision: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<IncidentCategory>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        severity: Option<IncidentSeverity>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        title: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        occurred_at_us: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<IncidentLocation>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vessels: Option<Vec<VesselLink>>,
+        /// The release changed (the event itself carries the new one).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        released: bool,
+    },
+    /// Its status moves.
+    StatusChanged {
+        status: IncidentStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// It is given to a user of the owner (or to nobody).
+    Assigned { assignee: Option<UserId> },
+    /// A comment is added.
+    Commented { text: String },
+    /// An alert is attached to it.
+    AlertAttached { alert: RecordId },
+}
+
+impl RecordType for Incident {
+    const KIND: &'static str = "incident";
+    type Change = IncidentChange;
+
+    fn apply(current: Option<&Record<Self>>, change: IncidentChange, meta: &ChangeMeta) -> Step<Self> {
+        let Some(current) = current else {
+            return match change {
+                IncidentChange::Reported {
+                    category,
+                    severity,
+                    title,
+                    description,
+                    occurred_at_us,
+                    location,
+                    vessels,
+                    alerts,
+                } => Step::Put(Incident {
+                    category,
+                    severity,
+                    title,
+                    description,
+                    occurred_at_us,
+                    location,
+                    vessels,
+                    alerts,
+                    status: IncidentStatus::Reported,
+                    handling: vec![StatusMove {
+                        status: IncidentStatus::Reported,
+                        by: meta.user,
+                        at_us: meta.at_us,
+                        note: None,
+                    }],
+                    assignee: None,
+                    comments: Vec::new(),
+                }),
+                _ => Step::Refuse(String::from("no such incident")),
+            };
+        };
+        let mut next = current.state.clone();
+        match change {
+            IncidentChange::Reported { .. } => return Step::Refuse(String::from("the incident exists already")),
+            IncidentChange::Revised {
+                base_revision,
+                category,
+                severity,
+                title,
+                description,
+                occurred_at_us,
+                location,
+                vessels,
+                released: _,
+            } => {
+                if base_revision != current.revision {
+                    return Step::Refuse(String::from("the incident was changed meanwhile; read it again and retry"));
+                }
+                next.category = category.unwrap_or(next.category);
+                next.severity = severity.unwrap_or(next.severity);
+                next.title = title.unwrap_or(next.title);
+                next.description = description.unwrap_or(next.description);
+                next.occurred_at_us = occurred_at_us.unwrap_or(next.occurred_at_us);
+                next.location = location.unwrap_or(next.location);
+                next.vessels = vessels.unwrap_or(next.vessels);
+            }
+            IncidentChange::StatusChanged { status, note } => {
+                if !next.status.may_move_to(status) {
+                    return Step::Refuse(format!(
+                        "an incident cannot move from {} to {}",
+                        next.status.as_str(),
+                        status.as_str()
+                    ));
+                }
+                next.status = status;
+                next.handling.push(StatusMove { status, by: meta.user, at_us: meta.at_us, note });
+            }
+            IncidentChange::Assigned { assignee } => next.assignee = assignee,
+            IncidentChange::Commented { text } => {
+                if next.comments.len() >= INCIDENT_COMMENTS_MAX {
+                    return Step::Refuse(format!("an incident holds at most {INCIDENT_COMMENTS_MAX} comments"));
+                }
+                next.comments.push(Comment { by: meta.user, at_us: meta.at_us, text });
+            }
+            IncidentChange::AlertAttached { alert } => {
+                if next.alerts.contains(&alert) {
+                    return Step::Refuse(String::from("the alert is attached already"));
+                }
+                if next.alerts.len() >= INCIDENT_LINKS_MAX {
+                    return Step::Refuse(format!("an incident names at most {INCIDENT_LINKS_MAX} alerts"));
+                }
+                next.alerts.push(alert);
+            }
+        }
+        Step::Put(next)
+    }
+
+    fn facets(&self) -> RecordFacets {
+        let position = match (self.location.lat, self.location.lon) {
+            (Some(lat), Some(lon)) => Some((lat, lon)),
+            _ => None,
+        };
+        RecordFacets {
+            class: Some(self.category.as_str().to_owned()),
+            severity: Some(self.severity as i64),
+            status: Some(self.status.as_str().to_owned()),
+            at_s: Some(self.occurred_at_us.div_euclid(1_000_000)),
+            position,
+            vessels: self.vessels.iter().filter_map(|v| v.mmsi).collect(),
+        }
+    }
+}
+
+/// A new incident as its reporter describes it.
+#[derive(Debug, Clone)]
+pub struct IncidentDraft {
+    pub category: IncidentCategory,
+    pub severity: IncidentSeverity,
+    pub title: String,
+    pub description: String,
+    pub occurred_at_us: i64,
+    pub location: IncidentLocation,
+    pub vessels: Vec<VesselLink>,
+}
+
+/// Changes to an incident's description; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentPatch {
+    pub category: Option<IncidentCategory>,
+    pub severity: Option<IncidentSeverity>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub occurred_at_us: Option<i64>,
+    pub location: Option<IncidentLocation>,
+    pub vessels: Option<Vec<VesselLink>>,
+}
+
+/// Checks where an incident happened: a valid position (both coordinates or neither), a
+/// facility name that is one line, and at least one of the two.
+pub(crate) fn checked_location(location: IncidentLocation) -> Result<IncidentLocation, NodeError> {
+    match (location.lat, location.lon) {
+        (Some(lat), Some(lon)) => {
+            if hl_geo::Position::new(lat, lon).is_none() {
+                return Err(NodeError::invalid("location", "is not a position: lat -90 to 90, lon -180 to 180"));
+            }
+        }
+        (None, None) => {}
+        (None, Some(_)) => return Err(NodeError::invalid("location/lat", "is needed with lon")),
+        (Some(_), None) => return Err(NodeError::invalid("location/lon", "is needed with lat")),
+    }
+    let facility = location.facility.as_deref().map(|f| line("location/facility", f, TITLE_CHARS_MAX)).transpose()?;
+    if location.lat.is_none() && facility.is_none() {
+        return Err(NodeError::invalid("location", "give a position (lat, lon), a facility, or both"));
+    }
+    Ok(IncidentLocation { facility, ..location })
+}
+
+/// Checks the vessels an incident names: each by a plausible MMSI or a valid IMO number.
+pub(crate) fn checked_vessels(vessels: Vec<VesselLink>) -> Result<Vec<VesselLink>, NodeError> {
+    if vessels.len() > INCIDENT_LINKS_MAX {
+        return Err(NodeError::invalid("vessels", format!("at most {INCIDENT_LINKS_MAX} vessels")));
+    }
+    for (i, vessel) in vessels.iter().enumerate() {
+        if vessel.mmsi.is_none() && vessel.imo.is_none() {
+            return Err(NodeError::invalid(&format!("vessels/{i}"), "give an mmsi, an imo, or both"));
+        }
+        if let Some(mmsi) = vessel.mmsi
+            && !hl_types::mmsi_plausible(mmsi)
+        {
+            return Err(NodeError::invalid(&format!("vessels/{i}/mmsi"), "is not a ship's MMSI (nine digits)"));
+        }
+        if let Some(imo) = vessel.imo
+            && !hl_types::imo_valid(imo)
+        {
+            return Err(NodeError::invalid(
+                &format!("vessels/{i}/imo"),
+                "is not an IMO number (its check digit fails)",
+            ));
+        }
+    }
+    Ok(vessels)
+}
+
+/// Checks an occurrence time: not beyond the present by more than [`OCCURRENCE_SKEW_US`].
+pub(crate) fn checked_occurrence(field: &str, at_us: i64, now_us: i64) -> Result<i64, NodeError> {
+    if at_us > now_us.saturating_add(OCCURRENCE_SKEW_US) {
+        return Err(NodeError::invalid(field, "lies in the future"));
+    }
+    Ok(at_us)
+}
+
+pub(crate) fn checked_title(title: &str) -> Result<String, NodeError> {
+    line("title", title, TITLE_CHARS_MAX)
+}
+
+pub(crate) fn checked_text(field: &str, text: &str, required: bool) -> Result<String, NodeError> {
+    let text = text_body(field, text)?;
+    if required && text.trim().is_empty() {
+        return Err(NodeError::invalid(field, "must not be empty"));
+    }
+    debug_assert!(text.chars().count() <= BODY_CHARS_MAX);
+    Ok(text)
+}
+
+impl Node {
+    /// Reports an incident (operators; TLP:RED needs a security officer).
+    pub async fn report_incident(
+        &self,
+        subject: &Subject,
+        draft: IncidentDraft,
+        releasability: Releasability,
+    ) -> Result<Record<Incident>, NodeError> {
+        let change = IncidentChange::Reported {
+            category: draft.category,
+            severity: draft.severity,
+            title: checked_title(&draft.title)?,
+            description: checked_text("description", &draft.description, false)?,
+            occurred_at_us: checked_occurrence("occurred_at", draft.occurred_at_us, now_us())?,
+            location: checked_location(draft.location)?,
+            vessels: checked_vessels(draft.vessels)?,
+            alerts: Vec::new(),
+        };
+        self.records_of::<Incident>().create(subject, releasability, change).await
+    }
+
+    /// One incident, if the caller may see it.
+    pub async fn incident(&self, subject: &Subject, id: RecordId) -> Result<Record<Incident>, NodeError> {
+        self.records_of::<Incident>().get(subject, id).await
+    }
+
+    /// The incidents the caller may see, newest first.
+    pub async fn incidents(
+        &self,
+        subject: &Subject,
+        filter: &RecordFilter,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Page<Record<Incident>>, NodeError> {
+        self.records_of::<Incident>().list(subject, filter, after, limit).await
+    }
+
+    /// Every event of an incident, in order.
+    pub async fn incident_timeline(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+    ) -> Result<Vec<TimelineEntry<IncidentChange>>, NodeError> {
+        self.records_of::<Incident>().timeline(subject, id).await
+    }
+
+    /// Revises an incident the caller's organization owns, and may re-release it.
+    pub async fn revise_incident(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        patch: IncidentPatch,
+        releasability: Option<Releasability>,
+    ) -> Result<Record<Incident>, NodeError> {
+        let title = patch.title.as_deref().map(checked_title).transpose()?;
+        let description = patch.description.as_deref().map(|d| checked_text("description", d, false)).transpose()?;
+        let occurred_at_us =
+            patch.occurred_at_us.map(|at| checked_occurrence("occurred_at", at, now_us())).transpose()?;
+        let location = patch.location.map(checked_location).transpose()?;
+        let vessels = patch.vessels.map(checked_vessels).transpose()?;
+        let released = releasability.clone();
+        self.records_of::<Incident>()
+            .change(subject, id, releasability, |current| {
+                let was = &current.state;
+                // A revision must revise something: one that says nothing would still reach
+                // every partner.
+                let changes = patch.category.is_some_and(|c| c != was.category)
+                    || patch.severity.is_some_and(|s| s != was.severity)
+                    || title.as_ref().is_some_and(|t| *t != was.title)
+                    || description.as_ref().is_some_and(|d| *d != was.description)
+                    || occurred_at_us.is_some_and(|at| at != was.occurred_at_us)
+                    || location.as_ref().is_some_and(|l| *l != was.location)
+                    || vessels.as_ref().is_some_and(|v| *v != was.vessels)
+                    || released.as_ref().is_some_and(|r| *r != current.releasability);
+                if !changes {
+                    return Err(NodeError::invalid(
+                        "",
+                        "the patch changes nothing: give at least one field with a new value",
+                    ));
+                }
+                Ok(IncidentChange::Revised {
+                    base_revision: current.revision,
+                    category: patch.category,
+                    severity: patch.severity,
+                    title,
+                    description,
+                    occurred_at_us,
+                    location,
+                    vessels,
+                    released: released.as_ref().is_some_and(|r| *r != current.releasability),
+                })
+            })
+            .await
+    }
+
+    /// Moves an incident's status (see [`IncidentStatus::may_move_to`]); a move that does not
+    /// exist is refused naming `status`.
+    pub async fn move_incident(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        status: IncidentStatus,
+        note: Option<String>,
+    ) -> Result<Record<Incident>, NodeError> {
+        let note = note.as_deref().map(|n| checked_text("note", n, true)).transpose()?;
+        self.records_of::<Incident>()
+            .change(subject, id, None, |current| {
+                if !current.state.status.may_move_to(status) {
+                    return Err(NodeError::invalid(
+                        "status",
+                        format!(
+                            "an incident cannot move from {} to {}",
+                            current.state.status.as_str(),
+                            status.as_str()
+                        ),
+                    ));
+                }
+                Ok(IncidentChange::StatusChanged { status, note })
+            })
+            .await
+    }
+
+    /// Assigns an incident to a user of its owner (`None`: to nobody).
+    pub async fn assign_incident(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        assignee: Option<UserId>,
+    ) -> Result<Record<Incident>, NodeError> {
+        if let Some(user) = assignee {
+            // Only a user of the caller's own organization (who owns what it may change).
+            let known = self.store.user(user).await?.is_some_and(|u| u.org == subject.org);
+            if !known {
+                return Err(NodeError::invalid("assignee", "is not a user of your organization"));
+            }
+        }
+        self.records_of::<Incident>()
+            .change(subject, id, None, |current| {
+                if current.state.assignee == assignee {
+                    return Err(NodeError::invalid("assignee", "is assigned already"));
+                }
+                Ok(IncidentChange::Assigned { assignee })
+            })
+            .await
+    }
+
+    /// Adds a comment, released exactly as its incident.
+    pub async fn comment_incident(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        text: &str,
+    ) -> Result<Record<Incident>, NodeError> {
+        let text = checked_text("text", text, true)?;
+        self.records_of::<Incident>().change(subject, id, None, |_| Ok(IncidentChange::Commented { text })).await
+    }
+}
