@@ -10,7 +10,7 @@ use serde_json::json;
 
 use hl_api::dto::{IssuedTokenView, NewUserView, TokenView};
 
-use crate::cli::{NodeArgs, OrgCommand, TokenCommand, UserCommand};
+use crate::cli::{IncidentCommand, NodeArgs, OrgCommand, TokenCommand, UserCommand};
 use crate::datadir;
 use crate::settings::Overrides;
 
@@ -190,4 +190,125 @@ pub async fn token(cmd: TokenCommand) -> anyhow::Result<()> {
     })?;
     println!("{}", json!({ "token_id": record.id, "revoked": record.revoked_at_us.is_some() }));
     Ok(())
+}
+
+/// A comma-separated list of one of the API's enums (`stowaway,smuggling`), as the facet text.
+fn enum_list<T: serde::de::DeserializeOwned + serde::Serialize>(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
+    text.split(',')
+        .map(|part| {
+            let value: T = serde_json::from_value(serde_json::Value::String(part.trim().to_owned()))
+                .with_context(|| format!("{flag}: {} is not one of its values", hl_types::shown(part.trim())))?;
+            Ok(serde_json::to_value(value)?.as_str().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+/// `harborlink incident list|show|export`: the operator reads every incident on the node.
+pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
+    use hl_api::incidents::{IncidentView, TimelineEntryView};
+    let parse_id = |id: &str| id.parse::<hl_types::RecordId>().context("incident id");
+    match cmd {
+        IncidentCommand::List { node, category, status, severity, since, mmsi, limit } => {
+            let filter = hl_store::RecordFilter {
+                classes: category
+                    .as_deref()
+                    .map(|c| enum_list::<hl_node::IncidentCategory>("--category", c))
+                    .transpose()?
+                    .unwrap_or_default(),
+                statuses: status
+                    .as_deref()
+                    .map(|s| enum_list::<hl_node::IncidentStatus>("--status", s))
+                    .transpose()?
+                    .unwrap_or_default(),
+                severity_min: severity
+                    .as_deref()
+                    .map(|s| serde_json::from_value::<hl_node::IncidentSeverity>(json!(s)).map(|s| s as i64))
+                    .transpose()
+                    .context("--severity: low, medium, high or critical")?,
+                since_s: since
+                    .as_deref()
+                    .map(|s| s.parse::<jiff::Timestamp>().map(|t| t.as_second()))
+                    .transpose()
+                    .context("--since: an RFC 3339 time")?,
+                mmsi,
+                ..Default::default()
+            };
+            let node = open_node(&node).await?;
+            let mut after = None;
+            let mut printed = 0usize;
+            loop {
+                let page = node.incidents(Actor::Operator, &filter, after, hl_node::PAGE_ITEMS_MAX).await?;
+                for record in page.items {
+                    if limit.is_some_and(|l| printed >= l) {
+                        return Ok(());
+                    }
+                    after = Some(record.id);
+                    println!("{}", serde_json::to_string(&IncidentView::from(record))?);
+                    printed += 1;
+                }
+                if page.next.is_none() {
+                    return Ok(());
+                }
+            }
+        }
+        IncidentCommand::Show { node, id } => {
+            let id = parse_id(&id)?;
+            let node = open_node(&node).await?;
+            let incident = node.incident(Actor::Operator, id).await.map_err(|e| not_found(e, id))?;
+            let timeline: Vec<TimelineEntryView> =
+                node.incident_timeline(Actor::Operator, id).await?.into_iter().map(Into::into).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"incident": IncidentView::from(incident), "timeline": timeline}))?
+            );
+            Ok(())
+        }
+        IncidentCommand::Export { node, id } => {
+            let id = parse_id(&id)?;
+            let node = open_node(&node).await?;
+            let (incident, timeline, events) = node.incident_evidence(id).await.map_err(|e| not_found(e, id))?;
+            let key = node.local_key().await?;
+            let timeline: Vec<TimelineEntryView> = timeline.into_iter().map(Into::into).collect();
+            let events: Vec<serde_json::Value> = events.iter().map(sealed_event_json).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "format": "harborlink/incident-evidence/v1",
+                    "incident": IncidentView::from(incident),
+                    "timeline": timeline,
+                    "events": events,
+                    "node": {"id": node.origin(), "public_key": key},
+                    "verify": "each event's hash is SHA-256 of its canonical form (ARCHITECTURE.md, \"The event \
+                        log\"); its signature is Ed25519 over the same bytes by the node's public key",
+                }))?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn not_found(err: hl_node::NodeError, id: hl_types::RecordId) -> anyhow::Error {
+    match err {
+        hl_node::NodeError::NotFound => anyhow::anyhow!("no incident {id}"),
+        other => other.into(),
+    }
+}
+
+/// A sealed event with every field its hash and signature cover.
+fn sealed_event_json(e: &hl_events::Event) -> serde_json::Value {
+    json!({
+        "id": e.id,
+        "origin": e.origin,
+        "seq": e.seq,
+        "author_organization": e.author_org,
+        "author_user": e.author_user,
+        "recorded_at_us": e.recorded_at_us,
+        "record_type": e.record_type,
+        "record_id": e.record_id,
+        "releasability": e.releasability,
+        "payload": e.payload,
+        "prev_hash": hex::encode(e.prev_hash),
+        "hash": hex::encode(e.hash),
+        "signature": hex::encode(e.signature),
+    })
 }

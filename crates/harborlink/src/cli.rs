@@ -41,6 +41,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read incidents (the operator reads every incident on the node).
+    #[command(subcommand)]
+    Incident(IncidentCommand),
     /// AIS tools.
     #[command(subcommand)]
     Ais(AisCommand),
@@ -205,6 +208,48 @@ pub enum OrgCommand {
         org: String,
         #[arg(long)]
         community: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IncidentCommand {
+    /// List incidents, newest first, as JSON lines (the API's shape).
+    List {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// Only these categories (comma-separated: stowaway,smuggling,...).
+        #[arg(long)]
+        category: Option<String>,
+        /// Only these statuses (comma-separated: reported,investigating,...).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this severity or higher: low, medium, high or critical.
+        #[arg(long)]
+        severity: Option<String>,
+        /// Only incidents that happened at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only incidents naming this vessel.
+        #[arg(long)]
+        mmsi: Option<u32>,
+        /// At most this many (default: all).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// One incident with its timeline, as JSON.
+    Show {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The incident's id.
+        id: String,
+    },
+    /// One incident as evidence: the incident, its timeline and its sealed events with the
+    /// node's public key, so anyone can check every hash and signature.
+    Export {
+        #[command(flatten)]
+        node: NodeArgs,
+        /// The incident's id.
+        id: String,
     },
 }
 

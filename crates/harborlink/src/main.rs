@@ -47,6 +47,7 @@ async fn main() -> ExitCode {
         Command::Org(cmd) => admin::org(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::User(cmd) => admin::user(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Token(cmd) => admin::token(cmd).await.map(|()| ExitCode::SUCCESS),
+        Command::Incident(cmd) => admin::incident(cmd).await.map(|()| ExitCode::SUCCESS),
         Command::Ais(cli::AisCommand::Decode(args)) => ais::decode(&args).map(|()| ExitCode::SUCCESS),
         Command::Analyze(args) => analyze::analyze(&args).map(|()| ExitCode::SUCCESS),
         Command::Simulate(args) => simulate::simulate(&args).map(|()| ExitCode::SUCCESS),

@@ -5,8 +5,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hl_node::{
-    Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation, IncidentPatch, IncidentSeverity,
-    IncidentStatus, Record, TimelineEntry, VesselLink,
+    Actor, Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation, IncidentPatch,
+    IncidentSeverity, IncidentStatus, Record, TimelineEntry, VesselLink,
 };
 use hl_store::RecordFilter;
 use hl_types::{EventId, OrgId, RecordId, Releasability, UserId};
@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::dto::{Page, rfc3339};
+use crate::dto::{OrganizationView, Page, RecordPageQuery, rfc3339};
 use crate::extract::{ApiJson, ApiQuery, Caller, path_param};
 use crate::live::{bad_query, parse_bbox};
 use crate::problem::{ApiError, Problem};
@@ -30,6 +30,77 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(assign_incident))
         .routes(routes!(comment_incident))
         .routes(routes!(incident_timeline))
+        .routes(routes!(incident_audience))
+        .routes(routes!(incident_reads))
+        .routes(routes!(preview_audience))
+}
+
+/// One read of a record in its read audit.
+#[derive(Serialize, ToSchema)]
+pub struct RecordReadView {
+    pub id: RecordId,
+    /// The reader's organization; null for the node's operator (the command line).
+    pub organization: Option<OrgId>,
+    pub user: Option<UserId>,
+    pub at: String,
+    /// `detail`, `timeline` or `export`.
+    pub what: String,
+}
+
+impl From<hl_store::RecordRead> for RecordReadView {
+    fn from(r: hl_store::RecordRead) -> Self {
+        Self { id: r.id, organization: r.reader_org, user: r.reader_user, at: rfc3339(r.at_us), what: r.what }
+    }
+}
+
+/// A releasability whose audience to preview.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceQuestion {
+    pub releasability: Releasability,
+}
+
+/// Exactly which organizations may see an incident now (the owning organization's users only).
+#[utoipa::path(get, path = "/incidents/{id}/audience", tag = "incidents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
+    responses((status = 200, body = Vec<OrganizationView>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn incident_audience(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<OrganizationView>>, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    Ok(Json(state.node.incident_audience(&subject, id).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Who read an incident marked TLP:AMBER or above (detail, timeline, export), oldest first:
+/// the owning organization's administrators only.
+#[utoipa::path(get, path = "/incidents/{id}/reads", tag = "incidents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Incident id"), RecordPageQuery),
+    responses((status = 200, body = Page<RecordReadView>), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn incident_reads(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RecordPageQuery>,
+) -> Result<Json<Page<RecordReadView>>, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    Ok(Json(Page::from(state.node.incident_reads(&subject, id, q.after, limit(q.limit)?).await?)))
+}
+
+/// Exactly which organizations would see a record the caller's organization released as
+/// given: the preview before saving.
+#[utoipa::path(post, path = "/releasability/audience", tag = "incidents", security(("bearer" = [])),
+    request_body = AudienceQuestion,
+    responses((status = 200, body = Vec<OrganizationView>), (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn preview_audience(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    ApiJson(body): ApiJson<AudienceQuestion>,
+) -> Result<Json<Vec<OrganizationView>>, ApiError> {
+    Ok(Json(state.node.audience_preview(&subject, &body.releasability).await?.into_iter().map(Into::into).collect()))
 }
 
 /// One accepted status change.
@@ -171,7 +242,7 @@ pub struct StatusBody {
     #[schema(
         min_length = 1,
         max_length = 20000,
-        pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
+        pattern = "^[\\t\\n\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\s\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
     )]
     pub note: Option<String>,
 }
@@ -190,7 +261,7 @@ pub struct NewComment {
     #[schema(
         min_length = 1,
         max_length = 20000,
-        pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*[^\\s\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
+        pattern = "^[\\t\\n\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]*[^\\s\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069][^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
     )]
     pub text: String,
 }
@@ -316,7 +387,7 @@ async fn list_incidents(
         area,
         mmsi: q.mmsi,
     };
-    Ok(Json(Page::from(state.node.incidents(&subject, &filter, q.after, limit).await?)))
+    Ok(Json(Page::from(state.node.incidents(Actor::User(&subject), &filter, q.after, limit).await?)))
 }
 
 /// Reports an incident (operators; TLP:RED needs a security officer).
@@ -351,7 +422,7 @@ async fn get_incident(
     Path(id): Path<String>,
 ) -> Result<Json<IncidentView>, ApiError> {
     let id: RecordId = path_param("id", &id)?;
-    Ok(Json(state.node.incident(&subject, id).await?.into()))
+    Ok(Json(state.node.incident(Actor::User(&subject), id).await?.into()))
 }
 
 /// Revises an incident the caller's organization owns, or changes its release.
@@ -442,5 +513,5 @@ async fn incident_timeline(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<TimelineEntryView>>, ApiError> {
     let id: RecordId = path_param("id", &id)?;
-    Ok(Json(state.node.incident_timeline(&subject, id).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(state.node.incident_timeline(Actor::User(&subject), id).await?.into_iter().map(Into::into).collect()))
 }

@@ -9,7 +9,7 @@
 
 pub mod dto;
 mod extract;
-mod incidents;
+pub mod incidents;
 mod live;
 mod problem;
 mod routes;

@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use hl_node::{AlertAction, Subject, WatchlistDraft};
+use hl_node::{AlertAction, EscalateInto, Subject, WatchlistDraft};
 use hl_store::{ALERT_STATUSES, AlertFilter, AlertRecord, WatchlistRecord, ZoneRecord};
 use hl_track::{Area, Track, VesselState};
 use hl_types::{OrgId, RecordId, Releasability};
@@ -365,7 +365,13 @@ impl From<AlertRecord> for AlertView {
             handling: a
                 .handling
                 .into_iter()
-                .map(|h| AlertHandlingView { status: h.status, by: h.by, at: rfc3339(h.at_us), reason: h.reason })
+                .map(|h| AlertHandlingView {
+                    status: h.status,
+                    by: h.by,
+                    at: rfc3339(h.at_us),
+                    reason: h.reason,
+                    incident: h.incident,
+                })
                 .collect(),
             mmsi: a.mmsi,
             mmsi_2: a.mmsi_2,
@@ -396,6 +402,9 @@ pub struct AlertHandlingView {
     pub at: String,
     /// The dismissal reason or escalation note.
     pub reason: Option<String>,
+    /// The incident an escalation went into (named only to those who may read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<RecordId>,
 }
 
 /// Alert filters and paging.
@@ -545,6 +554,32 @@ pub struct EscalateBody {
         pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
     )]
     pub note: String,
+    /// Attach the alert to this incident of your organization.
+    pub incident: Option<RecordId>,
+    /// Escalate into a new incident, described from the alert where fields are absent.
+    pub new_incident: Option<IncidentFromAlert>,
+}
+
+/// A new incident made from an alert: its position, time and vessels come from the alert;
+/// title and description default to the alert's kind and detail; it is released as the alert
+/// unless `releasability` says otherwise.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentFromAlert {
+    pub category: hl_node::IncidentCategory,
+    pub severity: hl_node::IncidentSeverity,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*[^\\s\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb][^\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u180e\\u200b\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff\\ufff9-\\ufffb]*$"
+    )]
+    pub title: Option<String>,
+    #[schema(
+        max_length = 20000,
+        pattern = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$"
+    )]
+    pub description: Option<String>,
+    pub releasability: Option<Releasability>,
 }
 
 async fn handle(
@@ -610,7 +645,26 @@ async fn escalate_alert(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<EscalateBody>,
 ) -> Result<Json<AlertView>, ApiError> {
-    handle(&state, &subject, &id, AlertAction::Escalate { note: body.note }).await
+    let into = match (body.incident, body.new_incident) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "give incident (to attach to) or new_incident, not both",
+            )
+            .at(FieldLocation::Body, "/new_incident"));
+        }
+        (Some(incident), None) => Some(EscalateInto::Attach(incident)),
+        (None, Some(new)) => Some(EscalateInto::New {
+            category: new.category,
+            severity: new.severity,
+            title: new.title,
+            description: new.description,
+            releasability: new.releasability,
+        }),
+        (None, None) => None,
+    };
+    handle(&state, &subject, &id, AlertAction::Escalate { note: body.note, into }).await
 }
 
 /// A zone.

@@ -100,8 +100,15 @@ pub enum Change {
     },
     /// An operator judged the alert not to need action.
     AlertDismissed { alert: RecordId, reason: String },
-    /// An operator raised the alert further (later: into an incident).
-    AlertEscalated { alert: RecordId, note: String },
+    /// An operator raised the alert further, into an incident (new, or one it is attached to)
+    /// or to someone the note names.
+    AlertEscalated {
+        alert: RecordId,
+        note: String,
+        /// The incident it was escalated into (absent in events from before incidents).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident: Option<RecordId>,
+    },
     /// A zone the detectors watch: one GeoJSON Feature with a Polygon or MultiPolygon.
     ZoneDefined { zone: RecordId, name: String, kind: String, feature: String },
     /// A zone is removed.

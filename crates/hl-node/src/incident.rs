@@ -3,15 +3,16 @@
 //! an incident is (state, changes, rules, facets); storage, policy, paging and the timeline
 //! come from the layer.
 
-use hl_policy::Subject;
-use hl_store::{RecordFacets, RecordFilter};
+use hl_events::UnsignedEvent;
+use hl_policy::{Action, Subject, authorize, may_read};
+use hl_store::{AlertRecord, RecordFacets, RecordFilter};
 use hl_types::{RecordId, Releasability, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::commands::{BODY_CHARS_MAX, TITLE_CHARS_MAX, line, text_body};
 use crate::records::TimelineEntry;
 use crate::records::{ChangeMeta, Record, RecordType, Step};
-use crate::{Node, NodeError, Page, now_us};
+use crate::{Actor, Node, NodeError, Page, now_us};
 
 /// Most comments one incident holds (its timeline stays readable in one response).
 pub const INCIDENT_COMMENTS_MAX: usize = 1_000;
@@ -353,6 +354,22 @@ pub struct IncidentDraft {
     pub vessels: Vec<VesselLink>,
 }
 
+/// Where an escalated alert goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalateInto {
+    /// A new incident, described from the alert (position, time, vessels) where the fields
+    /// are absent, released as the alert unless `releasability` says otherwise.
+    New {
+        category: IncidentCategory,
+        severity: IncidentSeverity,
+        title: Option<String>,
+        description: Option<String>,
+        releasability: Option<Releasability>,
+    },
+    /// An existing incident of the caller's organization.
+    Attach(RecordId),
+}
+
 /// Changes to an incident's description; absent fields stay as they are.
 #[derive(Debug, Clone, Default)]
 pub struct IncidentPatch {
@@ -453,29 +470,170 @@ impl Node {
         self.records_of::<Incident>().create(subject, releasability, change).await
     }
 
-    /// One incident, if the caller may see it.
-    pub async fn incident(&self, subject: &Subject, id: RecordId) -> Result<Record<Incident>, NodeError> {
-        self.records_of::<Incident>().get(subject, id).await
+    /// One incident, if the caller may see it (a read of an AMBER or RED one is audited).
+    pub async fn incident(&self, actor: Actor<'_>, id: RecordId) -> Result<Record<Incident>, NodeError> {
+        let record = self.records_of::<Incident>().read_audited(actor, id, "detail").await?;
+        self.incident_links_for(actor, record).await
+    }
+
+    /// Who read an incident: the owner's administrators only.
+    pub async fn incident_reads(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Page<hl_store::RecordRead>, NodeError> {
+        self.records_of::<Incident>().reads(subject, id, after, limit).await
+    }
+
+    /// The organizations that may read an incident now: the owner's users only.
+    pub async fn incident_audience(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+    ) -> Result<Vec<hl_store::Organization>, NodeError> {
+        self.records_of::<Incident>().audience(subject, id).await
+    }
+
+    /// An incident with its timeline and its sealed events, for the operator's evidence export
+    /// (each event verifiable with this node's public key).
+    pub async fn incident_evidence(
+        &self,
+        id: RecordId,
+    ) -> Result<(Record<Incident>, Vec<TimelineEntry<IncidentChange>>, Vec<hl_events::Event>), NodeError> {
+        let record = self.records_of::<Incident>().read_audited(Actor::Operator, id, "export").await?;
+        let timeline = self.records_of::<Incident>().timeline(Actor::Operator, id).await?;
+        let events = self.store.record_events(Incident::KIND, &id.to_string()).await?;
+        Ok((record, timeline, events))
+    }
+
+    /// Whether `subject` may read alert `id` (without following its links).
+    async fn alert_readable(&self, actor: Actor<'_>, id: RecordId) -> Result<bool, NodeError> {
+        let Some(alert) = self.store.alert(id).await? else { return Ok(false) };
+        Ok(match actor {
+            Actor::Operator => true,
+            Actor::User(subject) => may_read(subject, self.owner(alert.owner_org).await?, &alert.releasability),
+        })
+    }
+
+    /// An incident as `subject` reads it: its alerts are named only to those who may read them
+    /// (an alert is released on its own).
+    async fn incident_links_for(
+        &self,
+        actor: Actor<'_>,
+        mut record: Record<Incident>,
+    ) -> Result<Record<Incident>, NodeError> {
+        let mut alerts = Vec::with_capacity(record.state.alerts.len());
+        for alert in record.state.alerts {
+            if self.alert_readable(actor, alert).await? {
+                alerts.push(alert);
+            }
+        }
+        record.state.alerts = alerts;
+        Ok(record)
+    }
+
+    /// The event that escalates `alert` into an incident, and that incident's id. The caller
+    /// handles the alert (owner's operator) and commits this event with the alert's own.
+    pub(crate) async fn escalation_event(
+        &self,
+        subject: &Subject,
+        alert: &AlertRecord,
+        into: EscalateInto,
+    ) -> Result<(UnsignedEvent, RecordId), NodeError> {
+        let records = self.records_of::<Incident>();
+        match into {
+            EscalateInto::New { category, severity, title, description, releasability } => {
+                let releasability = releasability.unwrap_or_else(|| alert.releasability.clone());
+                self.check_recipients(&releasability).await?;
+                authorize(subject, Action::Publish { releasability: &releasability })?;
+                let title = match title {
+                    Some(title) => checked_title(&title)?,
+                    None => format!("{} alert on vessel {}", alert.kind.replace('_', " "), alert.mmsi),
+                };
+                let description = match description {
+                    Some(description) => checked_text("description", &description, false)?,
+                    None => alert.detail.clone(),
+                };
+                let vessels = [Some(alert.mmsi), alert.mmsi_2]
+                    .into_iter()
+                    .flatten()
+                    .filter(|m| hl_types::mmsi_plausible(*m))
+                    .map(|mmsi| VesselLink { mmsi: Some(mmsi), imo: None })
+                    .collect();
+                let change = IncidentChange::Reported {
+                    category,
+                    severity,
+                    title,
+                    description,
+                    occurred_at_us: alert.start_s.saturating_mul(1_000_000),
+                    location: IncidentLocation { lat: Some(alert.lat), lon: Some(alert.lon), facility: None },
+                    vessels,
+                    alerts: vec![alert.id],
+                };
+                let id = RecordId::generate();
+                Ok((records.event(subject, id, releasability, change)?, id))
+            }
+            EscalateInto::Attach(id) => {
+                let incident = records.get(subject, id).await.map_err(|err| match err {
+                    // The alert exists; it is the incident that is missing (or hidden).
+                    NodeError::NotFound => NodeError::invalid("incident", "names no incident you may see"),
+                    other => other,
+                })?;
+                authorize(subject, Action::Revise { owner: incident.owner_org, releasability: None })?;
+                if incident.state.alerts.contains(&alert.id) {
+                    return Err(NodeError::Conflict(String::from("the alert is attached to that incident already")));
+                }
+                let change = IncidentChange::AlertAttached { alert: alert.id };
+                Ok((records.event(subject, id, incident.releasability, change)?, id))
+            }
+        }
     }
 
     /// The incidents the caller may see, newest first.
     pub async fn incidents(
         &self,
-        subject: &Subject,
+        actor: Actor<'_>,
         filter: &RecordFilter,
         after: Option<RecordId>,
         limit: u32,
     ) -> Result<Page<Record<Incident>>, NodeError> {
-        self.records_of::<Incident>().list(subject, filter, after, limit).await
+        let page = self.records_of::<Incident>().list(actor, filter, after, limit).await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for record in page.items {
+            items.push(self.incident_links_for(actor, record).await?);
+        }
+        Ok(Page { items, next: page.next })
     }
 
     /// Every event of an incident, in order.
     pub async fn incident_timeline(
         &self,
-        subject: &Subject,
+        actor: Actor<'_>,
         id: RecordId,
     ) -> Result<Vec<TimelineEntry<IncidentChange>>, NodeError> {
-        self.records_of::<Incident>().timeline(subject, id).await
+        self.records_of::<Incident>().read_audited(actor, id, "timeline").await?;
+        let entries = self.records_of::<Incident>().timeline(actor, id).await?;
+        // Alerts are released on their own: each is named only to those who may read it.
+        let mut shown = Vec::with_capacity(entries.len());
+        for mut entry in entries {
+            match &mut entry.change {
+                IncidentChange::AlertAttached { alert } if !self.alert_readable(actor, *alert).await? => continue,
+                IncidentChange::Reported { alerts, .. } => {
+                    let mut readable = Vec::with_capacity(alerts.len());
+                    for alert in alerts.drain(..) {
+                        if self.alert_readable(actor, alert).await? {
+                            readable.push(alert);
+                        }
+                    }
+                    *alerts = readable;
+                }
+                _ => {}
+            }
+            shown.push(entry);
+        }
+        Ok(shown)
     }
 
     /// Revises an incident the caller's organization owns, and may re-release it.

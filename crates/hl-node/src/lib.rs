@@ -28,8 +28,8 @@ pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft,
 pub use error::NodeError;
 pub use hl_policy::Subject;
 pub use incident::{
-    INCIDENT_COMMENTS_MAX, Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation, IncidentPatch,
-    IncidentSeverity, IncidentStatus, StatusMove, VesselLink,
+    EscalateInto, INCIDENT_COMMENTS_MAX, Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation,
+    IncidentPatch, IncidentSeverity, IncidentStatus, StatusMove, VesselLink,
 };
 pub use picture::{
     AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
@@ -106,6 +106,12 @@ impl Node {
     /// This node's id.
     pub fn origin(&self) -> &NodeId {
         &self.origin
+    }
+
+    /// This node's public key (hex), with which its events' signatures are checked.
+    pub async fn local_key(&self) -> Result<String, NodeError> {
+        let (_, key) = self.store.local_node().await?.ok_or(NodeError::NotFound)?;
+        Ok(key.to_string())
     }
 }
 

@@ -70,8 +70,10 @@ pub enum AlertAction {
     Dismiss {
         reason: String,
     },
+    /// With a note, and into an incident: a new one, or one to attach the alert to.
     Escalate {
         note: String,
+        into: Option<crate::incident::EscalateInto>,
     },
 }
 
@@ -150,10 +152,23 @@ impl Node {
     pub async fn alert(&self, subject: &Subject, id: RecordId) -> Result<AlertRecord, NodeError> {
         let alert = self.store.alert(id).await?.ok_or(NodeError::NotFound)?;
         if may_read(subject, self.owner(alert.owner_org).await?, &alert.releasability) {
-            Ok(alert)
+            Ok(self.alert_links_for(subject, alert).await)
         } else {
             Err(NodeError::NotFound)
         }
+    }
+
+    /// An alert as `subject` reads it: the incident an escalation went into is named only to
+    /// those who may read that incident (it is released on its own).
+    async fn alert_links_for(&self, subject: &Subject, mut alert: AlertRecord) -> AlertRecord {
+        for handling in &mut alert.handling {
+            if let Some(incident) = handling.incident
+                && self.records_of::<crate::Incident>().get(subject, incident).await.is_err()
+            {
+                handling.incident = None;
+            }
+        }
+        alert
     }
 
     /// Alerts the caller may see, matching `filter`, oldest first after the cursor.
@@ -170,7 +185,14 @@ impl Node {
             return Err(NodeError::invalid("status", format!("must be one of {}", ALERT_STATUSES.join(", "))));
         }
         let fetch = |keys: Vec<String>, n| async move { self.store.alerts_visible(&keys, filter, after, n).await };
-        self.visible_page(subject, limit, fetch, |a: &AlertRecord| a.id, |a| (a.owner_org, &a.releasability)).await
+        let page = self
+            .visible_page(subject, limit, fetch, |a: &AlertRecord| a.id, |a| (a.owner_org, &a.releasability))
+            .await?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for alert in page.items {
+            items.push(self.alert_links_for(subject, alert).await);
+        }
+        Ok(Page { items, next: page.next })
     }
 
     /// Acknowledges, dismisses or escalates an alert (operators of the owning organization).
@@ -194,6 +216,7 @@ impl Node {
                 current.status
             )));
         }
+        let mut events = Vec::new();
         let change = match action {
             AlertAction::Acknowledge { note } => Change::AlertAcknowledged {
                 alert: id,
@@ -202,14 +225,24 @@ impl Node {
             AlertAction::Dismiss { reason } => {
                 Change::AlertDismissed { alert: id, reason: line("reason", &reason, REASON_CHARS_MAX)? }
             }
-            AlertAction::Escalate { note } => {
-                Change::AlertEscalated { alert: id, note: line("note", &note, REASON_CHARS_MAX)? }
+            AlertAction::Escalate { note, into } => {
+                let note = line("note", &note, REASON_CHARS_MAX)?;
+                let incident = match into {
+                    Some(into) => {
+                        let (event, incident) = self.escalation_event(subject, &current, into).await?;
+                        events.push(event);
+                        Some(incident)
+                    }
+                    None => None,
+                };
+                Change::AlertEscalated { alert: id, note, incident }
             }
         };
-        let event = self.unsigned(subject.org, Some(subject.user), current.releasability, change);
-        self.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
+        events.push(self.unsigned(subject.org, Some(subject.user), current.releasability, change));
+        // The incident and the alert's escalation commit together or not at all.
+        self.writer.submit(AppendRequest { events, local: vec![] }).await?;
         drop(rule);
-        self.store.alert(id).await?.ok_or(NodeError::NotFound)
+        self.alert(subject, id).await
     }
 
     /// Defines a zone from one GeoJSON Feature (or bare Polygon/MultiPolygon). The zone's

@@ -19,13 +19,16 @@ use std::marker::PhantomData;
 
 use hl_events::{Change, Event};
 use hl_policy::{Action, Subject, authorize, may_read};
-use hl_store::{AppendRequest, Projection, RecordFacets, RecordFilter, RecordProjector, StoredRecord};
-use hl_types::{EventId, OrgId, RecordId, Releasability, UserId};
+use hl_store::{
+    AppendRequest, LocalWrite, Organization, Projection, RecordFacets, RecordFilter, RecordProjector, RecordRead,
+    StoredRecord,
+};
+use hl_types::{EventId, OrgId, RecordId, Releasability, Tlp, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::incident::Incident;
-use crate::{Node, NodeError, Page};
+use crate::{Actor, Node, NodeError, Page};
 
 /// Who made a change, and when: what `apply` may use besides the change itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,29 +203,98 @@ impl<T: RecordType> Records<'_, T> {
 
     /// One record, if the caller may see it (404 otherwise, as for a missing one).
     pub async fn get(&self, subject: &Subject, id: RecordId) -> Result<Record<T>, NodeError> {
+        self.read(Actor::User(subject), id).await
+    }
+
+    /// One record as `actor` may read it: a user what the policy lets them see, the node's
+    /// operator (local access to the data directory) everything.
+    pub async fn read(&self, actor: Actor<'_>, id: RecordId) -> Result<Record<T>, NodeError> {
         let record = self.stored(id).await?;
-        if may_read(subject, self.node.owner(record.owner_org).await?, &record.releasability) {
-            Ok(record)
-        } else {
-            Err(NodeError::NotFound)
+        match actor {
+            Actor::Operator => Ok(record),
+            Actor::User(subject)
+                if may_read(subject, self.node.owner(record.owner_org).await?, &record.releasability) =>
+            {
+                Ok(record)
+            }
+            Actor::User(_) => Err(NodeError::NotFound),
         }
     }
 
-    /// The records the caller may see, newest first, matching `filter`, after the cursor (the
+    /// One record as [`Records::read`] gives it, with the read recorded in its read audit when
+    /// the record is marked TLP:AMBER or above (`what`: `detail`, `timeline`, `export`). The
+    /// record is returned only once the audit entry has committed.
+    pub async fn read_audited(&self, actor: Actor<'_>, id: RecordId, what: &str) -> Result<Record<T>, NodeError> {
+        let record = self.read(actor, id).await?;
+        if matches!(record.releasability.tlp(), Tlp::Amber | Tlp::AmberStrict | Tlp::Red) {
+            let (reader_org, reader_user) = match actor {
+                Actor::Operator => (None, None),
+                Actor::User(subject) => (Some(subject.org), Some(subject.user)),
+            };
+            let read = RecordRead {
+                id: RecordId::generate(),
+                record: id,
+                reader_org,
+                reader_user,
+                at_us: crate::now_us(),
+                what: what.to_owned(),
+            };
+            self.node
+                .writer
+                .submit(AppendRequest { events: vec![], local: vec![LocalWrite::RecordRead(read)] })
+                .await?;
+        }
+        Ok(record)
+    }
+
+    /// Who read a record (its read audit), oldest first: the owner's administrators only.
+    pub async fn reads(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Page<RecordRead>, NodeError> {
+        let record = self.get(subject, id).await?;
+        authorize(subject, Action::ReadAudit { owner: record.owner_org })?;
+        let limit = limit.clamp(1, crate::PAGE_ITEMS_MAX);
+        let items = self.node.store.record_reads(id, after, limit).await?;
+        let next = if items.len() == limit as usize { items.last().map(|r| r.id.to_string()) } else { None };
+        Ok(Page { items, next })
+    }
+
+    /// The organizations that may read a record now: its owner's users only.
+    pub async fn audience(&self, subject: &Subject, id: RecordId) -> Result<Vec<Organization>, NodeError> {
+        let record = self.get(subject, id).await?;
+        authorize(subject, Action::ViewAudience { owner: record.owner_org })?;
+        self.node.audience_of(record.owner_org, &record.releasability).await
+    }
+
+    /// The records `actor` may see, newest first, matching `filter`, after the cursor (the
     /// last id of the previous page).
     pub async fn list(
         &self,
-        subject: &Subject,
+        actor: Actor<'_>,
         filter: &RecordFilter,
         after: Option<RecordId>,
         limit: u32,
     ) -> Result<Page<Record<T>>, NodeError> {
         let store = &self.node.store;
-        let fetch = |keys: Vec<String>, n| async move { store.records_visible(T::KIND, &keys, filter, after, n).await };
-        let page = self
-            .node
-            .visible_page(subject, limit, fetch, |r: &StoredRecord| r.id, |r| (r.owner_org, &r.releasability))
-            .await?;
+        let page = match actor {
+            Actor::Operator => {
+                let limit = limit.clamp(1, crate::PAGE_ITEMS_MAX);
+                let items = store.records_after(T::KIND, filter, after, limit).await?;
+                let next = if items.len() == limit as usize { items.last().map(|r| r.id.to_string()) } else { None };
+                Page { items, next }
+            }
+            Actor::User(subject) => {
+                let fetch =
+                    |keys: Vec<String>, n| async move { store.records_visible(T::KIND, &keys, filter, after, n).await };
+                self.node
+                    .visible_page(subject, limit, fetch, |r: &StoredRecord| r.id, |r| (r.owner_org, &r.releasability))
+                    .await?
+            }
+        };
         let items = page
             .items
             .into_iter()
@@ -275,18 +347,30 @@ impl<T: RecordType> Records<'_, T> {
         releasability: Releasability,
         change: T::Change,
     ) -> Result<(), NodeError> {
-        let change = serde_json::to_value(change)
-            .map_err(|err| NodeError::Store(hl_store::StoreError::Corrupt(err.to_string())))?;
-        let change = Change::Record { kind: T::KIND.to_owned(), record: id, change };
-        let event = self.node.unsigned(subject.org, Some(subject.user), releasability, change);
+        let event = self.event(subject, id, releasability, change)?;
         self.node.writer.submit(AppendRequest { events: vec![event], local: vec![] }).await?;
         Ok(())
     }
 
+    /// The event of one change, for a caller that commits it together with others (it has
+    /// checked the policy itself).
+    pub(crate) fn event(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        releasability: Releasability,
+        change: T::Change,
+    ) -> Result<hl_events::UnsignedEvent, NodeError> {
+        let change = serde_json::to_value(change)
+            .map_err(|err| NodeError::Store(hl_store::StoreError::Corrupt(err.to_string())))?;
+        let change = Change::Record { kind: T::KIND.to_owned(), record: id, change };
+        Ok(self.node.unsigned(subject.org, Some(subject.user), releasability, change))
+    }
+
     /// Every event of a record in order, for whoever may see the record now (a release widened
     /// later shows its earlier history too: the owner chose to share the record).
-    pub async fn timeline(&self, subject: &Subject, id: RecordId) -> Result<Vec<TimelineEntry<T::Change>>, NodeError> {
-        self.get(subject, id).await?;
+    pub async fn timeline(&self, actor: Actor<'_>, id: RecordId) -> Result<Vec<TimelineEntry<T::Change>>, NodeError> {
+        self.read(actor, id).await?;
         let events = self.node.store.record_events(T::KIND, &id.to_string()).await?;
         Ok(events
             .into_iter()
@@ -302,5 +386,46 @@ impl<T: RecordType> Records<'_, T> {
                 })
             })
             .collect())
+    }
+}
+
+impl Node {
+    /// Every organization of the directory that may read a record of `owner` released as
+    /// `releasability` (by the one rule, [`may_read`]).
+    pub(crate) async fn audience_of(
+        &self,
+        owner: OrgId,
+        releasability: &Releasability,
+    ) -> Result<Vec<Organization>, NodeError> {
+        let owner = self.owner(owner).await?;
+        Ok(self
+            .store
+            .organizations()
+            .await?
+            .into_iter()
+            .filter(|org| {
+                let reader = Subject {
+                    // Reading depends on the organization, not on the user or role.
+                    user: UserId::generate(),
+                    org: org.id,
+                    role: hl_types::Role::Viewer,
+                    nation: org.nation,
+                    communities: org.communities.clone(),
+                };
+                may_read(&reader, owner, releasability)
+            })
+            .collect())
+    }
+
+    /// Who would see a record the caller's organization released as `releasability` (the
+    /// preview before saving).
+    pub async fn audience_preview(
+        &self,
+        subject: &Subject,
+        releasability: &Releasability,
+    ) -> Result<Vec<Organization>, NodeError> {
+        self.check_recipients(releasability).await?;
+        authorize(subject, Action::ViewAudience { owner: subject.org })?;
+        self.audience_of(subject.org, releasability).await
     }
 }

@@ -131,6 +131,13 @@ pub enum Action<'a> {
     /// positions), which reveal that hidden events exist: the node's administrators only, i.e.
     /// the administrators of the organization that hosts the node (`host`, its first registered).
     ReadFullLog { host: OrgId },
+    /// See exactly which organizations may read a record of `owner` (or would, under a
+    /// releasability being chosen): the owning organization's users only, since the list names
+    /// every recipient, named or not.
+    ViewAudience { owner: OrgId },
+    /// See who read a record of `owner` (the read audit): the owning organization's
+    /// administrators only.
+    ReadAudit { owner: OrgId },
 }
 
 /// Why a write was refused. The text is safe to show the caller: it names only their own facts.
@@ -196,6 +203,18 @@ pub fn authorize(subject: &Subject, action: Action<'_>) -> Result<(), Denial> {
             at_least(subject, Role::Administrator)
         }
         Action::FeedPicture => at_least(subject, Role::Operator),
+        Action::ViewAudience { owner } => {
+            if owner != subject.org {
+                return Err(Denial::NotOwner);
+            }
+            at_least(subject, Role::Viewer)
+        }
+        Action::ReadAudit { owner } => {
+            if owner != subject.org {
+                return Err(Denial::NotOwner);
+            }
+            at_least(subject, Role::Administrator)
+        }
         Action::IssueToken { user, org } | Action::RevokeToken { user, org } => {
             if user == subject.user {
                 return Ok(());

@@ -212,3 +212,22 @@ fn only_the_host_organizations_administrators_read_the_full_log() {
         assert!(authorize(&other, Action::ReadFullLog { host }).is_err(), "{role:?} of a hosted organization");
     }
 }
+
+#[test]
+fn the_audience_is_for_the_owner_and_the_read_audit_for_its_administrators() {
+    let owner = OrgId::generate();
+    for role in [Role::Viewer, Role::Operator, Role::SecurityOfficer, Role::Administrator] {
+        let own = Subject {
+            user: UserId::generate(),
+            org: owner,
+            role,
+            nation: Nation::parse("SG").unwrap_or_else(|e| panic!("{e}")),
+            communities: Default::default(),
+        };
+        let other = Subject { org: OrgId::generate(), ..own.clone() };
+        assert_eq!(authorize(&own, Action::ViewAudience { owner }), Ok(()), "{role:?}");
+        assert_eq!(authorize(&other, Action::ViewAudience { owner }), Err(Denial::NotOwner), "{role:?}");
+        assert_eq!(authorize(&own, Action::ReadAudit { owner }).is_ok(), role == Role::Administrator, "{role:?}");
+        assert_eq!(authorize(&other, Action::ReadAudit { owner }), Err(Denial::NotOwner), "{role:?}");
+    }
+}

@@ -82,6 +82,20 @@ pub enum LocalWrite {
     VesselTrack { mmsi: u32, track: String, saved_at_us: i64 },
     /// How far a file feed has been replayed (see migration 0006), replacing what was stored.
     FeedPosition { feed: String, identity: String, byte_offset: u64, saved_at_us: i64 },
+    /// One read of a record, for its read audit (see migration 0010).
+    RecordRead(RecordRead),
+}
+
+/// One read of a record: who (the node's operator has no organization), when, and what
+/// (`detail`, `timeline`, `export`, `attachment`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordRead {
+    pub id: RecordId,
+    pub record: RecordId,
+    pub reader_org: Option<OrgId>,
+    pub reader_user: Option<UserId>,
+    pub at_us: i64,
+    pub what: String,
 }
 
 /// Events (and local writes) that must be committed together or not at all.
@@ -168,6 +182,9 @@ pub struct AlertHandling {
     pub at_us: i64,
     /// The dismissal reason or escalation note.
     pub reason: Option<String>,
+    /// The incident an escalation went into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<RecordId>,
 }
 
 /// An alert raised by the live picture.
@@ -479,6 +496,22 @@ pub trait Store: Send + Sync + 'static {
         before: Option<RecordId>,
         limit: u32,
     ) -> Result<Vec<StoredRecord>, StoreError>;
+    /// Every record of type `kind` matching `filter`, newest first before `before`, whoever it
+    /// is released to: for the node's operator (local access to everything), never a caller.
+    async fn records_after(
+        &self,
+        kind: &str,
+        filter: &RecordFilter,
+        before: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<StoredRecord>, StoreError>;
+    /// The read audit of one record, oldest first after `after`.
+    async fn record_reads(
+        &self,
+        record: RecordId,
+        after: Option<RecordId>,
+        limit: u32,
+    ) -> Result<Vec<RecordRead>, StoreError>;
     /// Every event of one record, in log order (its timeline).
     async fn record_events(&self, record_type: &str, record_id: &str) -> Result<Vec<Event>, StoreError>;
 

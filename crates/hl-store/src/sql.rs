@@ -328,14 +328,16 @@ macro_rules! sql_store {
         /// Placeholders: `$1` kind, `$2` cursor ('' for none), `$3` limit, `$4` severity at
         /// least, `$5`/`$6` since/until, `$7`-`$10` area, `$11` MMSI, then one per class, one
         /// per status and one per audience.
-        fn records_page_sql(classes: usize, statuses: usize, audiences: usize) -> String {
+        /// `audiences`: `None` for every record, whoever it is released to (the operator's
+        /// listing), else one keyset range per audience.
+        fn records_page_sql(classes: usize, statuses: usize, audiences: Option<usize>) -> String {
             let mut n = 11;
             let mut list = |count: usize| -> Vec<String> {
                 (0..count).map(|_| { n += 1; format!("${n}") }).collect()
             };
             let classes = list(classes);
             let statuses = list(statuses);
-            let audiences = list(audiences);
+            let audiences = audiences.map(&mut list);
             let mut filter = String::from(
                 " AND ($4 IS NULL OR x.severity >= $4) AND ($5 IS NULL OR x.at_s >= $5) AND ($6 IS NULL OR x.at_s <= $6) \
                  AND ($7 IS NULL OR (x.lat >= $7 AND x.lat <= $9 AND \
@@ -348,6 +350,11 @@ macro_rules! sql_store {
             if !statuses.is_empty() {
                 filter.push_str(&format!(" AND x.status IN ({})", statuses.join(", ")));
             }
+            let Some(audiences) = audiences else {
+                return format!(
+                    "SELECT * FROM records x WHERE x.kind = $1 AND ($2 = '' OR x.id < $2){filter} ORDER BY x.id DESC LIMIT $3"
+                );
+            };
             let ranges: Vec<String> = audiences
                 .iter()
                 .enumerate()
@@ -626,12 +633,14 @@ macro_rules! sql_store {
                 .await
                 .map(drop),
                 Change::AlertAcknowledged { alert, note } => {
-                    set_alert_status(conn, e, alert, "acknowledged", note).await
+                    set_alert_status(conn, e, alert, "acknowledged", note, None).await
                 }
                 Change::AlertDismissed { alert, reason } => {
-                    set_alert_status(conn, e, alert, "dismissed", Some(reason)).await
+                    set_alert_status(conn, e, alert, "dismissed", Some(reason), None).await
                 }
-                Change::AlertEscalated { alert, note } => set_alert_status(conn, e, alert, "escalated", Some(note)).await,
+                Change::AlertEscalated { alert, note, incident } => {
+                    set_alert_status(conn, e, alert, "escalated", Some(note), incident).await
+                }
                 Change::ZoneDefined { zone, name, kind, feature } => sqlx::query($sql(
                     "INSERT INTO zones (id, owner_org, name, kind, feature, releasability, defined_at_us) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -699,6 +708,7 @@ macro_rules! sql_store {
             alert: RecordId,
             status: &str,
             reason: Option<String>,
+            incident: Option<RecordId>,
         ) -> Result<(), sqlx::Error> {
             let row = sqlx::query($sql("SELECT status, handling FROM alerts WHERE id = $1 AND owner_org = $2"))
                 .bind(alert.to_string())
@@ -717,6 +727,7 @@ macro_rules! sql_store {
                 by: e.author_user,
                 at_us: e.recorded_at_us,
                 reason: reason.clone(),
+                incident,
             });
             let handling = serde_json::to_string(&handling).unwrap_or_else(|_| String::from("[]"));
             sqlx::query($sql(
@@ -768,6 +779,21 @@ macro_rules! sql_store {
                     .await
                     .map_err(StoreError::from_write)?;
                 }
+                LocalWrite::RecordRead(read) => {
+                    sqlx::query($sql(
+                        "INSERT INTO record_reads (id, record_id, reader_org, reader_user, at_us, what) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    ))
+                    .bind(read.id.to_string())
+                    .bind(read.record.to_string())
+                    .bind(read.reader_org.map(|o| o.to_string()))
+                    .bind(read.reader_user.map(|u| u.to_string()))
+                    .bind(read.at_us)
+                    .bind(read.what.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                }
                 LocalWrite::FeedPosition { feed, identity, byte_offset, saved_at_us } => {
                     sqlx::query($sql(
                         "INSERT INTO feed_positions (feed, identity, byte_offset, saved_at_us) VALUES ($1, $2, $3, $4) \
@@ -787,6 +813,41 @@ macro_rules! sql_store {
         }
 
         impl $Store {
+            /// One page of records, newest first: through the visibility index for `audiences`,
+            /// or every record for `None`.
+            async fn records_page(
+                &self,
+                kind: &str,
+                audiences: Option<&[String]>,
+                filter: &RecordFilter,
+                before: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<StoredRecord>, StoreError> {
+                let text = records_page_sql(filter.classes.len(), filter.statuses.len(), audiences.map(<[String]>::len));
+                let mut query = sqlx::query(sql_owned(text))
+                    .bind(kind)
+                    .bind(before.map(|a| a.to_string()).unwrap_or_default())
+                    .bind(i64::from(limit))
+                    .bind(filter.severity_min)
+                    .bind(filter.since_s)
+                    .bind(filter.until_s)
+                    .bind(filter.area.map(|a| a.0))
+                    .bind(filter.area.map(|a| a.1))
+                    .bind(filter.area.map(|a| a.2))
+                    .bind(filter.area.map(|a| a.3))
+                    .bind(filter.mmsi.map(i64::from));
+                for value in filter.classes.iter().chain(&filter.statuses).chain(audiences.unwrap_or_default()) {
+                    query = query.bind(value.as_str());
+                }
+                let mut conn = self.pool.acquire().await?;
+                let rows = query.fetch_all(&mut *conn).await?;
+                let mut records = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    records.push(record_with_vessels(&mut conn, row).await?);
+                }
+                Ok(records)
+            }
+
             /// The rows of one visible page (see [`visible_page_sql`]).
             async fn visible_rows(
                 &self,
@@ -1283,29 +1344,45 @@ macro_rules! sql_store {
                 if audiences.is_empty() {
                     return Ok(Vec::new());
                 }
-                let text = records_page_sql(filter.classes.len(), filter.statuses.len(), audiences.len());
-                let mut query = sqlx::query(sql_owned(text))
-                    .bind(kind)
-                    .bind(before.map(|a| a.to_string()).unwrap_or_default())
-                    .bind(i64::from(limit))
-                    .bind(filter.severity_min)
-                    .bind(filter.since_s)
-                    .bind(filter.until_s)
-                    .bind(filter.area.map(|a| a.0))
-                    .bind(filter.area.map(|a| a.1))
-                    .bind(filter.area.map(|a| a.2))
-                    .bind(filter.area.map(|a| a.3))
-                    .bind(filter.mmsi.map(i64::from));
-                for value in filter.classes.iter().chain(&filter.statuses).chain(audiences) {
-                    query = query.bind(value.as_str());
-                }
-                let mut conn = self.pool.acquire().await?;
-                let rows = query.fetch_all(&mut *conn).await?;
-                let mut records = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    records.push(record_with_vessels(&mut conn, row).await?);
-                }
-                Ok(records)
+                self.records_page(kind, Some(audiences), filter, before, limit).await
+            }
+
+            async fn records_after(
+                &self,
+                kind: &str,
+                filter: &RecordFilter,
+                before: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<StoredRecord>, StoreError> {
+                self.records_page(kind, None, filter, before, limit).await
+            }
+
+            async fn record_reads(
+                &self,
+                record: RecordId,
+                after: Option<RecordId>,
+                limit: u32,
+            ) -> Result<Vec<crate::RecordRead>, StoreError> {
+                sqlx::query($sql(
+                    "SELECT * FROM record_reads WHERE record_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                ))
+                .bind(record.to_string())
+                .bind(after.map(|a| a.to_string()).unwrap_or_default())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| {
+                    Ok(crate::RecordRead {
+                        id: parse(r, "id")?,
+                        record: parse(r, "record_id")?,
+                        reader_org: opt_text(r, "reader_org")?.map(|o| o.parse()).transpose().map_err(|_| StoreError::Corrupt("reader_org".into()))?,
+                        reader_user: opt_text(r, "reader_user")?.map(|u| u.parse()).transpose().map_err(|_| StoreError::Corrupt("reader_user".into()))?,
+                        at_us: int(r, "at_us")?,
+                        what: text(r, "what")?,
+                    })
+                })
+                .collect()
             }
 
             async fn record_events(&self, record_type: &str, record_id: &str) -> Result<Vec<Event>, StoreError> {

@@ -80,6 +80,18 @@ const READS: &[(&str, Read, &str)] = &[
     ),
     ("/api/v1/incidents/{id}", Read::Incident, "every incident: 200 iff visible, else the unknown-id 404"),
     (
+        "/api/v1/incidents/{id}/audience",
+        Read::IncidentAudience,
+        "every incident: to the owner's users exactly the organizations the model says may read it; 403 to \
+         other readers; the unknown-id 404 to those who may not see it",
+    ),
+    (
+        "/api/v1/incidents/{id}/reads",
+        Read::IncidentReads,
+        "every incident: 200 to the owner's administrators (only reads by organizations that may read it); 403 \
+         to other readers; the unknown-id 404 to those who may not see it",
+    ),
+    (
         "/api/v1/incidents/{id}/timeline",
         Read::IncidentTimeline,
         "every incident: 200 iff visible (exactly its events, in order), else the unknown-id 404",
@@ -126,6 +138,8 @@ enum Read {
     Advisory,
     Incidents,
     Incident,
+    IncidentAudience,
+    IncidentReads,
     IncidentTimeline,
     Events,
     Event,
@@ -1724,6 +1738,53 @@ impl Reader {
                     }
                 }
                 self.incident_filters(op).await;
+            }
+            Read::IncidentAudience | Read::IncidentReads => {
+                let path = |id: &str| op.replace("{id}", id);
+                let unknown = self.unknown(op, &path(&uuid::Uuid::now_v7().to_string())).await;
+                for r in self.picked(op, model.records.len()).into_iter().map(|i| &model.records[i]) {
+                    if r.kind != Kind::Incident {
+                        continue;
+                    }
+                    let text = model.record_text(r);
+                    let allowed =
+                        r.owner == me.org && (read == Read::IncidentAudience || me.role == Role::Administrator);
+                    if self.sees(r) && !allowed {
+                        let reply = self.client.get(&path(&r.id)).await;
+                        if reply.status == 403 {
+                            self.ok();
+                        } else {
+                            self.fail(op, format!("{text}: expected 403, got {} {}", reply.status, reply.body));
+                        }
+                        continue;
+                    }
+                    let Some(body) = self.detail(op, &path(&r.id), self.sees(r), &text, &unknown).await else {
+                        continue;
+                    };
+                    let readers: BTreeSet<String> = (0..model.orgs.len())
+                        .filter(|&o| model.sees(o, r.owner, &r.rel))
+                        .map(|o| model.orgs[o].id.clone())
+                        .collect();
+                    if read == Read::IncidentAudience {
+                        let got: BTreeSet<String> = body.as_array().into_iter().flatten().map(id_of).collect();
+                        if got != readers {
+                            self.fail(op, format!("{text}: audience {got:?}, the model says {readers:?}"));
+                        }
+                    } else {
+                        // Reads happen only through reads the policy allowed; the release may have
+                        // been narrowed since, so a reader is any organization, never an unknown one.
+                        let known: BTreeSet<&str> = model.orgs.iter().map(|o| o.id.as_str()).collect();
+                        let strangers: Vec<&Value> = body["items"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|read| read["organization"].as_str().is_some_and(|o| !known.contains(o)))
+                            .collect();
+                        if !strangers.is_empty() {
+                            self.fail(op, format!("{text}: reads by unknown organizations: {strangers:?}"));
+                        }
+                    }
+                }
             }
             Read::IncidentTimeline => {
                 let path = |id: &str| format!("/api/v1/incidents/{id}/timeline");

@@ -4,8 +4,10 @@
 
 use serde_json::{Value, json};
 
+use hl_ais::encode::{SentenceOptions, to_sentences};
+
 use crate::on_both_backends;
-use crate::support::{Backend, Client, Region, TestNode, id};
+use crate::support::{Backend, Client, Region, TestNode, id, position};
 
 fn incident(title: &str, category: &str, severity: &str, tlp: &str, scope: Value) -> Value {
     json!({
@@ -343,9 +345,262 @@ async fn bad_incidents_are_refused_and_nothing_is_written(backend: Backend) {
     assert!(ids(&officer.get("/api/v1/incidents").await.body).is_empty());
 }
 
+/// Feeds a report of an invalid MMSI (open sea) and returns the alert it raises.
+async fn invalid_mmsi_alert(officer: &Client, mmsi: u32) -> Value {
+    let mut text = String::new();
+    for line in to_sentences(&position(mmsi, 5.0, 95.0, 10.0), &SentenceOptions::default()) {
+        text.push_str(&line);
+        text.push_str("\r\n");
+    }
+    let fed =
+        officer.send(reqwest::Method::POST, "/api/v1/ais/sentences", Some(("text/plain", text.into_bytes()))).await;
+    assert_eq!(fed.status, 200, "{:?}", fed.body);
+    for _ in 0..100 {
+        let alerts = officer.get(&format!("/api/v1/alerts?mmsi={mmsi}")).await;
+        if let Some(alert) = alerts.body["items"].as_array().and_then(|a| a.first()) {
+            return alert.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no alert for MMSI {mmsi}");
+}
+
+async fn alerts_escalate_into_incidents(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    let first = invalid_mmsi_alert(&officer, 100_000_001).await;
+    let first_id = id(&first);
+    // The alert is the node's own (MPA, own organization only): Klang cannot see it.
+    assert_eq!(klang.get(&format!("/api/v1/alerts/{first_id}")).await.status, 404);
+
+    // Into a new incident, released wider than the alert (to the community).
+    let escalated = officer
+        .post(
+            &format!("/api/v1/alerts/{first_id}/escalate"),
+            &json!({"note": "to the duty officer", "new_incident": {"category": "suspicious_vessel", "severity": "medium",
+                "releasability": {"tlp": "AMBER", "scope": {"kind": "community", "community": "straits-psg"}}}}),
+        )
+        .await;
+    assert_eq!(escalated.status, 200, "{:?}", escalated.body);
+    assert_eq!(escalated.body["status"], "escalated");
+    let incident_id =
+        escalated.body["handling"][0]["incident"].as_str().unwrap_or_else(|| panic!("{:?}", escalated.body)).to_owned();
+    let made = officer.get(&format!("/api/v1/incidents/{incident_id}")).await;
+    assert_eq!(made.status, 200);
+    assert_eq!(made.body["alerts"], json!([first_id]));
+    assert_eq!((made.body["location"]["lat"].as_f64(), made.body["location"]["lon"].as_f64()), (Some(5.0), Some(95.0)));
+    assert!(made.body["title"].as_str().is_some_and(|t| t.contains("100000001")), "{:?}", made.body);
+    // Klang sees the incident (community), but not the alert it names, anywhere.
+    let seen = klang.get(&format!("/api/v1/incidents/{incident_id}")).await;
+    assert_eq!(seen.status, 200, "{:?}", seen.body);
+    assert_eq!(seen.body["alerts"], json!([]));
+    let timeline = klang.get(&format!("/api/v1/incidents/{incident_id}/timeline")).await;
+    assert!(!timeline.body.to_string().contains(&first_id), "the timeline names a hidden alert: {:?}", timeline.body);
+    let listed = klang.get("/api/v1/incidents").await;
+    assert!(!listed.body.to_string().contains(&first_id), "the listing names a hidden alert");
+
+    // Attached to an existing incident; both commit or neither.
+    let second = invalid_mmsi_alert(&officer, 100_000_002).await;
+    let second_id = id(&second);
+    let attach = |alert: String, body: Value| {
+        let officer = &officer;
+        async move { officer.post(&format!("/api/v1/alerts/{alert}/escalate"), &body).await }
+    };
+    let both = attach(
+        second_id.clone(),
+        json!({"note": "n", "incident": incident_id, "new_incident": {"category": "other", "severity": "low"}}),
+    )
+    .await;
+    assert_eq!((both.status, &both.body["field"]), (422, &json!("/new_incident")), "{:?}", both.body);
+    let unknown = attach(second_id.clone(), json!({"note": "n", "incident": uuid::Uuid::now_v7()})).await;
+    assert_eq!((unknown.status, &unknown.body["field"]), (422, &json!("/incident")), "{:?}", unknown.body);
+    assert_eq!(officer.get(&format!("/api/v1/alerts/{second_id}")).await.body["status"], "new", "nothing written");
+    // An incident of another organization cannot take MPA's alert.
+    let theirs = klang
+        .post(
+            "/api/v1/incidents",
+            &incident("Klang's", "smuggling", "low", "AMBER", json!({"kind": "community", "community": "straits-psg"})),
+        )
+        .await;
+    assert_eq!(theirs.status, 201);
+    let foreign = attach(second_id.clone(), json!({"note": "n", "incident": id(&theirs.body)})).await;
+    assert_eq!(foreign.status, 403, "{:?}", foreign.body);
+    let attached = attach(second_id.clone(), json!({"note": "same boat", "incident": incident_id})).await;
+    assert_eq!(attached.status, 200, "{:?}", attached.body);
+    let now = officer.get(&format!("/api/v1/incidents/{incident_id}")).await;
+    assert_eq!(now.body["alerts"], json!([first_id, second_id]));
+    let ops: Vec<String> = officer
+        .get(&format!("/api/v1/incidents/{incident_id}/timeline"))
+        .await
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["change"]["op"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(ops, ["reported", "alert_attached"]);
+    // An escalated alert is final.
+    let again = attach(first_id.clone(), json!({"note": "again", "incident": incident_id})).await;
+    assert_eq!(again.status, 409, "{:?}", again.body);
+}
+
+/// Rebuilds a sealed event from the evidence export and checks its hash and signature.
+fn evidence_holds(event: &Value, key: &hl_events::PublicKey) -> bool {
+    fn field<T: serde::de::DeserializeOwned>(event: &Value, name: &str) -> T {
+        serde_json::from_value(event[name].clone()).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+    let fixed = |name: &str| -> Vec<u8> { hex::decode(event[name].as_str().unwrap_or_default()).unwrap_or_default() };
+    let e = hl_events::Event {
+        id: field(event, "id"),
+        origin: field(event, "origin"),
+        seq: field(event, "seq"),
+        author_org: field(event, "author_organization"),
+        author_user: field(event, "author_user"),
+        recorded_at_us: field(event, "recorded_at_us"),
+        record_type: field(event, "record_type"),
+        record_id: field(event, "record_id"),
+        releasability: field(event, "releasability"),
+        payload: field(event, "payload"),
+        prev_hash: fixed("prev_hash").try_into().unwrap_or([0; 32]),
+        hash: fixed("hash").try_into().unwrap_or([0; 32]),
+        signature: fixed("signature").try_into().unwrap_or([0; 64]),
+    };
+    e.computed_hash() == e.hash && key.verifies(&e.canonical_bytes(), &e.signature)
+}
+
+async fn the_operator_lists_shows_and_exports_incidents(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    let own = officer
+        .post("/api/v1/incidents", &incident("ours", "stowaway", "high", "AMBER", json!({"kind": "organization"})))
+        .await;
+    let theirs = klang
+        .post("/api/v1/incidents", &incident("theirs", "smuggling", "low", "AMBER", json!({"kind": "organization"})))
+        .await;
+    assert_eq!((own.status, theirs.status), (201, 201));
+    let own_id = id(&own.body);
+    assert_eq!(
+        officer.post(&format!("/api/v1/incidents/{own_id}/comments"), &json!({"text": "Police on site."})).await.status,
+        201
+    );
+
+    // The operator reads every incident, whoever it is released to, as the API shapes it.
+    let listed = node.cli(&["incident", "list"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let lines: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+        .collect();
+    assert_eq!(lines.iter().map(id).collect::<Vec<_>>(), [id(&theirs.body), own_id.clone()], "newest first");
+    let filtered = node.cli(&["incident", "list", "--category", "stowaway", "--severity", "medium"]);
+    assert_eq!(String::from_utf8_lossy(&filtered.stdout).lines().count(), 1);
+    let bad = node.cli(&["incident", "list", "--category", "piracy"]);
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("--category"));
+
+    let shown = node.cli_json(&["incident", "show", &own_id]);
+    assert_eq!(shown["incident"]["comments"][0]["text"], "Police on site.");
+    assert_eq!(shown["timeline"].as_array().map(Vec::len), Some(2));
+    let missing = node.cli(&["incident", "show", &uuid::Uuid::now_v7().to_string()]);
+    assert!(!missing.status.success() && String::from_utf8_lossy(&missing.stderr).contains("no incident"));
+
+    // The export is evidence: every event verifies with the node's key, and a changed one fails.
+    let export = node.cli_json(&["incident", "export", &own_id]);
+    let key = hl_events::PublicKey::from_hex(export["node"]["public_key"].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let events = export["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| evidence_holds(e, &key)), "{events:?}");
+    let mut forged = events[1].clone();
+    forged["payload"] = json!(forged["payload"].as_str().unwrap_or_default().replace("Police", "Nobody"));
+    assert!(!evidence_holds(&forged, &key), "a changed comment still verifies");
+}
+
+fn names(reply: &Value) -> Vec<String> {
+    let mut names: Vec<String> =
+        reply.as_array().into_iter().flatten().filter_map(|o| o["name"].as_str().map(str::to_owned)).collect();
+    names.sort();
+    names
+}
+
+async fn owners_see_the_audience_and_who_read_their_incidents(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let viewer = Client::new(&node, Some(&r.mpa_viewer));
+    let admin = Client::new(&node, Some(&r.mpa_admin));
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    let navy = Client::new(&node, Some(&r.navy_fr_admin));
+    let community = json!({"kind": "community", "community": "straits-psg"});
+    let amber =
+        officer.post("/api/v1/incidents", &incident("amber", "stowaway", "high", "AMBER", community.clone())).await;
+    let clear = officer
+        .post("/api/v1/incidents", &incident("clear", "other", "low", "CLEAR", json!({"kind": "all_partners"})))
+        .await;
+    let (amber, clear) = (id(&amber.body), id(&clear.body));
+
+    // Who can see it: exactly the community's members, to the owner's users only.
+    let audience = viewer.get(&format!("/api/v1/incidents/{amber}/audience")).await;
+    assert_eq!(audience.status, 200, "{:?}", audience.body);
+    assert_eq!(names(&audience.body), ["MPA Singapore", "Port Klang Authority"]);
+    assert_eq!(klang.get(&format!("/api/v1/incidents/{amber}/audience")).await.status, 403, "a recipient");
+    let hidden = navy.get(&format!("/api/v1/incidents/{amber}/audience")).await;
+    let missing = navy.get(&format!("/api/v1/incidents/{}/audience", uuid::Uuid::now_v7())).await;
+    assert_eq!((hidden.status, &hidden.body), (404, &missing.body), "not even the record's existence");
+    // The preview before saving, by the one rule.
+    let preview = |rel: Value| {
+        let officer = &officer;
+        async move { officer.post("/api/v1/releasability/audience", &json!({"releasability": rel})).await }
+    };
+    let nation = preview(json!({"tlp": "GREEN", "scope": {"kind": "nation"}})).await;
+    assert_eq!(names(&nation.body), ["MPA Singapore", "Police Coast Guard SG"]);
+    let red =
+        preview(json!({"tlp": "RED", "scope": {"kind": "organizations", "organizations": [id(&r.navy_fr)]}})).await;
+    assert_eq!(names(&red.body), ["MPA Singapore", "Marine nationale FFSA"]);
+    let everyone = preview(json!({"tlp": "CLEAR", "scope": {"kind": "all_partners"}})).await;
+    assert_eq!(names(&everyone.body).len(), 4);
+    let unknown =
+        preview(json!({"tlp": "AMBER", "scope": {"kind": "organizations", "organizations": [uuid::Uuid::now_v7()]}}))
+            .await;
+    assert_eq!((unknown.status, &unknown.body["field"]), (422, &json!("/releasability/scope/organizations")));
+
+    // Who did see it: every read of an AMBER incident (detail, timeline), none of a CLEAR one,
+    // to the owner's administrators only.
+    assert_eq!(klang.get(&format!("/api/v1/incidents/{amber}")).await.status, 200);
+    assert_eq!(klang.get(&format!("/api/v1/incidents/{amber}/timeline")).await.status, 200);
+    assert_eq!(navy.get(&format!("/api/v1/incidents/{clear}")).await.status, 200);
+    let klang_me = klang.get("/api/v1/me").await.body;
+    let reads = admin.get(&format!("/api/v1/incidents/{amber}/reads")).await;
+    assert_eq!(reads.status, 200, "{:?}", reads.body);
+    let klang_reads: Vec<&str> = reads.body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|read| read["organization"] == klang_me["organization"]["id"] && read["user"] == klang_me["user"]["id"])
+        .filter_map(|read| read["what"].as_str())
+        .collect();
+    assert_eq!(klang_reads, ["detail", "timeline"], "{:?}", reads.body);
+    let none = admin.get(&format!("/api/v1/incidents/{clear}/reads")).await;
+    assert_eq!(none.body["items"], json!([]), "a CLEAR read is not audited");
+    assert_eq!(officer.get(&format!("/api/v1/incidents/{amber}/reads")).await.status, 403, "not an administrator");
+    assert_eq!(klang.get(&format!("/api/v1/incidents/{amber}/reads")).await.status, 403, "a recipient");
+    // The operator's export is audited too.
+    let export = node.cli(&["incident", "export", &amber]);
+    assert!(export.status.success());
+    let reads = admin.get(&format!("/api/v1/incidents/{amber}/reads")).await;
+    let last = reads.body["items"].as_array().and_then(|items| items.last()).cloned().unwrap_or_default();
+    assert_eq!((&last["what"], &last["organization"]), (&json!("export"), &Value::Null), "{:?}", reads.body);
+}
+
 on_both_backends!(
     incidents_are_released_as_their_owner_chooses,
     incident_handling_follows_its_rules,
     incident_filters_and_paging_see_only_what_is_released,
     bad_incidents_are_refused_and_nothing_is_written,
+    alerts_escalate_into_incidents,
+    the_operator_lists_shows_and_exports_incidents,
+    owners_see_the_audience_and_who_read_their_incidents,
 );
