@@ -82,7 +82,12 @@ pub async fn verify(args: &NodeArgs) -> anyhow::Result<bool> {
             for row in &drift {
                 println!("PROJECTION EDITED: {row} (`harborlink rebuild` restores it from the log)");
             }
-            Ok(tampered.is_empty() && drift.is_empty())
+            let changed =
+                hl_node::verify_attachments(opened.store.as_ref()).await.context("cannot read the attachments")?;
+            for sha256 in &changed {
+                println!("ATTACHMENT BROKEN: {sha256} (its content no longer matches the hash its event signed)");
+            }
+            Ok(tampered.is_empty() && drift.is_empty() && changed.is_empty())
         }
         Err(VerifyFailure::Store(err)) => Err(err).context("cannot read the event log"),
         Err(failure) => {

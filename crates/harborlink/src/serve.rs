@@ -34,6 +34,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = ApiConfig {
         body_limit_bytes: settings.body_limit_bytes,
         request_timeout: Duration::from_secs(settings.request_timeout_secs),
+        attachment_limit_bytes: settings.attachment_limit_bytes,
     };
     let store = node.store().clone();
     // Never bound here: a binding cleared by hand would be re-made at every start, which would
@@ -53,7 +54,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     live_config.detectors = settings.detect.clone();
     let live = hl_live::Live::start(node.clone(), live_config).await.context("cannot start the live picture")?;
     let (close, closing) = tokio::sync::watch::channel(false);
-    let app = hl_api::app(AppState { node: node.clone(), live: live.clone(), metrics, closing }, &config);
+    let app = hl_api::app(
+        AppState {
+            node: node.clone(),
+            live: live.clone(),
+            metrics,
+            closing,
+            attachment_limit_bytes: config.attachment_limit_bytes,
+        },
+        &config,
+    );
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen))?;

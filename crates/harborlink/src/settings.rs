@@ -27,6 +27,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Longest a request may take.
     pub request_timeout_secs: u64,
+    /// Largest accepted attachment (evidence on incidents).
+    pub attachment_limit_bytes: usize,
     /// Connections the API port keeps open at once; more are answered 503 and closed.
     pub connections_max: usize,
     /// Time a client has to send a request's header.
@@ -120,6 +122,7 @@ impl Default for Settings {
             database: None,
             body_limit_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            attachment_limit_bytes: hl_api::ATTACHMENT_LIMIT_DEFAULT,
             connections_max: hl_api::server::CONNECTIONS_MAX_DEFAULT,
             header_read_timeout_secs: hl_api::server::HEADER_READ_TIMEOUT_DEFAULT.as_secs(),
             idle_timeout_secs: hl_api::server::IDLE_TIMEOUT_DEFAULT.as_secs(),
@@ -144,6 +147,7 @@ const ENV_KEYS: &[&str] = &[
     "database",
     "body_limit_bytes",
     "request_timeout_secs",
+    "attachment_limit_bytes",
     "connections_max",
     "header_read_timeout_secs",
     "idle_timeout_secs",
@@ -217,6 +221,9 @@ body_limit_bytes = 1048576
 
 # Longest a request may take before it is answered 408, in seconds.
 request_timeout_secs = 30
+
+# Largest accepted attachment (evidence on incidents), in bytes: 25 MiB.
+attachment_limit_bytes = 26214400
 
 # Connections the API port keeps open at once; beyond it a connection is answered 503 and
 # closed. A client has header_read_timeout_secs to send a request's header, and a connection

@@ -33,6 +33,112 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incident_audience))
         .routes(routes!(incident_reads))
         .routes(routes!(preview_audience))
+        .routes(routes!(list_attachments, add_attachment))
+        .routes(routes!(get_attachment))
+}
+
+/// Evidence attached to an incident.
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentView {
+    /// SHA-256 of the content (lowercase hex), as signed in the event that attached it.
+    pub sha256: String,
+    pub name: String,
+    /// Decided from the content when it was attached.
+    pub media_type: String,
+    pub size: u64,
+    pub by: Option<UserId>,
+    pub at: String,
+}
+
+impl From<hl_node::Attachment> for AttachmentView {
+    fn from(a: hl_node::Attachment) -> Self {
+        Self { sha256: a.sha256, name: a.name, media_type: a.media_type, size: a.size, by: a.by, at: rfc3339(a.at_us) }
+    }
+}
+
+/// The attachment's name.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AttachmentQuery {
+    /// A file name to show (the type is decided from the content, never from this).
+    #[param(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+}
+
+/// An incident's attachments.
+#[utoipa::path(get, path = "/incidents/{id}/attachments", tag = "incidents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Incident id")),
+    responses((status = 200, body = Vec<AttachmentView>), (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn list_attachments(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<AttachmentView>>, ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    let incident = state.node.incident(Actor::User(&subject), id).await?;
+    Ok(Json(incident.state.attachments.into_iter().map(Into::into).collect()))
+}
+
+/// Attaches evidence to an incident (operators of the owner): the raw content as the body, at
+/// most `attachment_limit_bytes` (default 25 MiB). Its type is decided from the content (PNG,
+/// JPEG, GIF, WebP, PDF, NMEA, CSV or plain text), never from `Content-Type` or the name.
+#[utoipa::path(post, path = "/incidents/{id}/attachments", tag = "incidents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Incident id"), AttachmentQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = AttachmentView), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This content is attached already", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the attachment limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not an accepted type", body = Problem, content_type = "application/problem+json")))]
+async fn add_attachment(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<AttachmentQuery>,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<AttachmentView>), ApiError> {
+    let id: RecordId = path_param("id", &id)?;
+    let limit = state.attachment_limit_bytes;
+    let content = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "attachment_too_large",
+            format!("an attachment is at most {limit} bytes"),
+        )
+    })?;
+    let incident = state.node.attach_to_incident(&subject, id, q.name.as_deref(), content.to_vec().into()).await?;
+    let attachment = incident.state.attachments.last().cloned().ok_or_else(ApiError::not_found)?;
+    Ok((StatusCode::CREATED, Json(attachment.into())))
+}
+
+/// One attachment's content, with the type decided when it was attached. The content is
+/// checked against its SHA-256 before it is sent.
+#[utoipa::path(get, path = "/incidents/{id}/attachments/{sha256}", tag = "incidents", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Incident id"), ("sha256" = String, Path, description = "SHA-256 of the content (hex)")),
+    responses((status = 200, description = "The content, in the type decided when it was attached", content((String = "image/png"), (String = "image/jpeg"), (String = "image/gif"), (String = "image/webp"), (String = "application/pdf"), (String = "text/x-nmea"), (String = "text/csv"), (String = "text/plain"))),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+async fn get_attachment(
+    State(state): State<AppState>,
+    Caller(subject): Caller,
+    Path((id, sha256)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    let id: RecordId = path_param("id", &id)?;
+    let (attachment, content) = state.node.incident_attachment(Actor::User(&subject), id, &sha256).await?;
+    // The name reaches the user's browser only as a quoted, ASCII-safe file name.
+    let safe_name: String = attachment
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    let headers = [
+        (header::CONTENT_TYPE, attachment.media_type.clone()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+        (header::X_CONTENT_TYPE_OPTIONS, String::from("nosniff")),
+        (header::ETAG, format!("\"{}\"", attachment.sha256)),
+    ];
+    Ok(axum::response::IntoResponse::into_response((headers, content)))
 }
 
 /// One read of a record in its read audit.
@@ -140,6 +246,7 @@ pub struct IncidentView {
     pub handling: Vec<StatusMoveView>,
     pub assignee: Option<UserId>,
     pub comments: Vec<CommentView>,
+    pub attachments: Vec<AttachmentView>,
     pub releasability: Releasability,
     pub revision: i64,
     pub reported_at: String,
@@ -172,6 +279,7 @@ impl From<Record<Incident>> for IncidentView {
                 .into_iter()
                 .map(|c| CommentView { by: c.by, at: rfc3339(c.at_us), text: c.text })
                 .collect(),
+            attachments: i.attachments.into_iter().map(Into::into).collect(),
             releasability: r.releasability,
             revision: r.revision,
             reported_at: rfc3339(r.created_at_us),

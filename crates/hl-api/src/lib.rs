@@ -38,13 +38,22 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// Longest a request may take before it is answered 408.
     pub request_timeout: Duration,
+    /// Largest accepted attachment (its own limit: evidence is larger than JSON bodies).
+    pub attachment_limit_bytes: usize,
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
-        Self { body_limit_bytes: 1024 * 1024, request_timeout: Duration::from_secs(30) }
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            attachment_limit_bytes: ATTACHMENT_LIMIT_DEFAULT,
+        }
     }
 }
+
+/// The default largest attachment: 25 MiB.
+pub const ATTACHMENT_LIMIT_DEFAULT: usize = 25 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -55,6 +64,8 @@ pub struct AppState {
     /// Becomes `true` when the node shuts down: open streams end at once, so the graceful
     /// shutdown does not wait for them.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Largest accepted attachment, in bytes.
+    pub attachment_limit_bytes: usize,
 }
 
 #[derive(utoipa::OpenApi)]

@@ -110,6 +110,9 @@ impl From<NodeError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", err.to_string()).at(FieldLocation::Query, "after")
             }
             NodeError::Conflict(what) => ApiError::new(StatusCode::CONFLICT, "conflict", what),
+            NodeError::UnsupportedType(why) => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_type", why).at(FieldLocation::Body, "/")
+            }
             NodeError::ShuttingDown => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the node is shutting down")
             }

@@ -25,6 +25,9 @@ pub enum NodeError {
     /// The change conflicts with existing state (a name already taken).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The content is of a type the node does not accept (decided from the content).
+    #[error("unsupported type: {0}")]
+    UnsupportedType(String),
     /// The writer has stopped (the node is shutting down).
     #[error("the node is shutting down")]
     ShuttingDown,

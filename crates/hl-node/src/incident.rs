@@ -13,6 +13,7 @@ use crate::commands::{BODY_CHARS_MAX, TITLE_CHARS_MAX, line, text_body};
 use crate::records::TimelineEntry;
 use crate::records::{ChangeMeta, Record, RecordType, Step};
 use crate::{Actor, Node, NodeError, Page, now_us};
+use sha2::Digest;
 
 /// Most comments one incident holds (its timeline stays readable in one response).
 pub const INCIDENT_COMMENTS_MAX: usize = 1_000;
@@ -160,6 +161,23 @@ pub struct Comment {
     pub text: String,
 }
 
+/// Evidence attached to an incident: its content is stored by SHA-256, which the signed event
+/// carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    pub name: String,
+    /// Decided from the content (see [`crate::sniff`]).
+    pub media_type: String,
+    pub size: u64,
+    pub by: Option<UserId>,
+    pub at_us: i64,
+}
+
+/// Most attachments one incident holds.
+pub const INCIDENT_ATTACHMENTS_MAX: usize = 100;
+
 /// An incident as it now is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -178,6 +196,8 @@ pub struct Incident {
     pub handling: Vec<StatusMove>,
     pub assignee: Option<UserId>,
     pub comments: Vec<Comment>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// The changes an incident's events carry.
@@ -230,6 +250,8 @@ pub enum IncidentChange {
     Commented { text: String },
     /// An alert is attached to it.
     AlertAttached { alert: RecordId },
+    /// Evidence is attached: the content's SHA-256 is part of the signed event.
+    AttachmentAdded { sha256: String, name: String, media_type: String, size: u64 },
 }
 
 impl RecordType for Incident {
@@ -266,6 +288,7 @@ impl RecordType for Incident {
                     }],
                     assignee: None,
                     comments: Vec::new(),
+                    attachments: Vec::new(),
                 }),
                 _ => Step::Refuse(String::from("no such incident")),
             };
@@ -321,6 +344,15 @@ impl RecordType for Incident {
                     return Step::Refuse(format!("an incident names at most {INCIDENT_LINKS_MAX} alerts"));
                 }
                 next.alerts.push(alert);
+            }
+            IncidentChange::AttachmentAdded { sha256, name, media_type, size } => {
+                if next.attachments.iter().any(|a| a.sha256 == sha256) {
+                    return Step::Refuse(String::from("this content is attached to the incident already"));
+                }
+                if next.attachments.len() >= INCIDENT_ATTACHMENTS_MAX {
+                    return Step::Refuse(format!("an incident holds at most {INCIDENT_ATTACHMENTS_MAX} attachments"));
+                }
+                next.attachments.push(Attachment { sha256, name, media_type, size, by: meta.user, at_us: meta.at_us });
             }
         }
         Step::Put(next)
@@ -734,6 +766,72 @@ impl Node {
                 Ok(IncidentChange::Assigned { assignee })
             })
             .await
+    }
+
+    /// Attaches evidence (operators of the owner); its type is decided from the content, and
+    /// content and event commit together. The caller has bounded the size.
+    pub async fn attach_to_incident(
+        &self,
+        subject: &Subject,
+        id: RecordId,
+        name: Option<&str>,
+        content: std::sync::Arc<[u8]>,
+    ) -> Result<Record<Incident>, NodeError> {
+        let name = line("name", name.unwrap_or("attachment"), TITLE_CHARS_MAX)?;
+        if content.is_empty() {
+            return Err(NodeError::invalid("", "the attachment is empty"));
+        }
+        let media_type = crate::sniff::media_type(&content).ok_or_else(|| {
+            NodeError::UnsupportedType(format!(
+                "the content is none of the accepted types ({}), whatever its name or header says",
+                crate::sniff::ALLOWED_TYPES.join(", ")
+            ))
+        })?;
+        let sha256 = hex::encode(sha2::Sha256::digest(&content));
+        let records = self.records_of::<Incident>();
+        let current = records.get(subject, id).await?;
+        authorize(subject, Action::Revise { owner: current.owner_org, releasability: None })?;
+        let change = IncidentChange::AttachmentAdded {
+            sha256: sha256.clone(),
+            name,
+            media_type: media_type.to_owned(),
+            size: content.len() as u64,
+        };
+        let event = records.event(subject, id, current.releasability, change)?;
+        let blob = hl_store::LocalWrite::Attachment {
+            sha256,
+            media_type: media_type.to_owned(),
+            content,
+            stored_at_us: now_us(),
+        };
+        self.writer.submit(hl_store::AppendRequest { events: vec![event], local: vec![blob] }).await?;
+        records.read(Actor::User(subject), id).await
+    }
+
+    /// One attachment's metadata and content, if the caller may read its incident (an AMBER or
+    /// RED one's download is audited). The content is checked against its hash on the way out:
+    /// changed evidence is never served.
+    pub async fn incident_attachment(
+        &self,
+        actor: Actor<'_>,
+        id: RecordId,
+        sha256: &str,
+    ) -> Result<(Attachment, Vec<u8>), NodeError> {
+        let record = self.records_of::<Incident>().read(actor, id).await?;
+        let attachment =
+            record.state.attachments.iter().find(|a| a.sha256 == sha256).cloned().ok_or(NodeError::NotFound)?;
+        self.records_of::<Incident>().read_audited(actor, id, "attachment").await?;
+        let (_, content) = self.store.attachment(sha256).await?.ok_or_else(|| {
+            NodeError::Store(hl_store::StoreError::Corrupt(format!("attachment {sha256} is missing")))
+        })?;
+        if hex::encode(sha2::Sha256::digest(&content)) != sha256 {
+            metrics::counter!("harborlink_attachment_hash_failures_total").increment(1);
+            tracing::error!(%sha256, incident = %id, "stored attachment does not match its hash; not served");
+            return Err(NodeError::Store(hl_store::StoreError::Corrupt(format!(
+                "attachment {sha256} does not match its hash"
+            ))));
+        }
+        Ok((attachment, content))
     }
 
     /// Adds a comment, released exactly as its incident.

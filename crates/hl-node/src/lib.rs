@@ -14,6 +14,7 @@ mod incident;
 mod picture;
 mod queries;
 pub mod records;
+pub mod sniff;
 mod verify;
 pub mod writer;
 
@@ -28,15 +29,18 @@ pub use commands::{AdvisoryDraft, AdvisoryPatch, IssuedToken, OrganizationDraft,
 pub use error::NodeError;
 pub use hl_policy::Subject;
 pub use incident::{
-    EscalateInto, INCIDENT_COMMENTS_MAX, Incident, IncidentCategory, IncidentChange, IncidentDraft, IncidentLocation,
-    IncidentPatch, IncidentSeverity, IncidentStatus, StatusMove, VesselLink,
+    Attachment, EscalateInto, INCIDENT_ATTACHMENTS_MAX, INCIDENT_COMMENTS_MAX, Incident, IncidentCategory,
+    IncidentChange, IncidentDraft, IncidentLocation, IncidentPatch, IncidentSeverity, IncidentStatus, StatusMove,
+    VesselLink,
 };
 pub use picture::{
     AlertAction, AlertDraft, AlertRepeat, EVIDENCE_LINES_MAX, REASON_CHARS_MAX, WatchlistDraft, ZONE_FEATURE_BYTES_MAX,
 };
 pub use queries::{EventPage, LoggedEvent, PAGE_ITEMS_MAX, Page};
 pub use records::{Record, RecordType, TimelineEntry, projector};
-pub use verify::{ProjectionDrift, VerifyFailure, VerifyReport, verify_access_projections, verify_log};
+pub use verify::{
+    ProjectionDrift, VerifyFailure, VerifyReport, verify_access_projections, verify_attachments, verify_log,
+};
 
 /// Who is acting: a user through the API, or the node's operator through the CLI (who has local
 /// access to the data directory and so to everything).

@@ -166,3 +166,23 @@ pub async fn verify_access_projections(store: &dyn Store) -> Result<Vec<Projecti
     }
     Ok(drift)
 }
+
+/// Attachments whose stored content no longer matches the SHA-256 they are stored (and signed)
+/// under: evidence changed after it was attached.
+pub async fn verify_attachments(store: &dyn Store) -> Result<Vec<String>, StoreError> {
+    use sha2::Digest;
+    // Few at a time: each holds its whole content.
+    const PAGE: u32 = 16;
+    let mut broken = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store.attachments_after(&after, PAGE).await?;
+        let Some((last, _)) = page.last() else { return Ok(broken) };
+        after = last.clone();
+        for (sha256, content) in &page {
+            if hex::encode(sha2::Sha256::digest(content)) != *sha256 {
+                broken.push(sha256.clone());
+            }
+        }
+    }
+}

@@ -84,6 +84,8 @@ pub enum LocalWrite {
     FeedPosition { feed: String, identity: String, byte_offset: u64, saved_at_us: i64 },
     /// One read of a record, for its read audit (see migration 0010).
     RecordRead(RecordRead),
+    /// An attachment's content under its SHA-256 (hex), kept if already stored.
+    Attachment { sha256: String, media_type: String, content: Arc<[u8]>, stored_at_us: i64 },
 }
 
 /// One read of a record: who (the node's operator has no organization), when, and what
@@ -505,6 +507,11 @@ pub trait Store: Send + Sync + 'static {
         before: Option<RecordId>,
         limit: u32,
     ) -> Result<Vec<StoredRecord>, StoreError>;
+    /// An attachment's media type and content, by SHA-256 (hex).
+    async fn attachment(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    /// Stored attachments after `after` (a SHA-256, hex; "" for the start), in hash order, with
+    /// their content: for `verify`.
+    async fn attachments_after(&self, after: &str, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
     /// The read audit of one record, oldest first after `after`.
     async fn record_reads(
         &self,

@@ -779,6 +779,20 @@ macro_rules! sql_store {
                     .await
                     .map_err(StoreError::from_write)?;
                 }
+                LocalWrite::Attachment { sha256, media_type, content, stored_at_us } => {
+                    sqlx::query($sql(
+                        "INSERT INTO attachments (sha256, media_type, size, content, stored_at_us) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+                    ))
+                    .bind(sha256.as_str())
+                    .bind(media_type.as_str())
+                    .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+                    .bind(content.as_ref())
+                    .bind(*stored_at_us)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                }
                 LocalWrite::RecordRead(read) => {
                     sqlx::query($sql(
                         "INSERT INTO record_reads (id, record_id, reader_org, reader_user, at_us, what) \
@@ -1355,6 +1369,33 @@ macro_rules! sql_store {
                 limit: u32,
             ) -> Result<Vec<StoredRecord>, StoreError> {
                 self.records_page(kind, None, filter, before, limit).await
+            }
+
+            async fn attachment(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+                let row = sqlx::query($sql("SELECT media_type, content FROM attachments WHERE sha256 = $1"))
+                    .bind(sha256)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    let content: Vec<u8> = r.try_get("content").map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                    Ok((text(&r, "media_type")?, content))
+                })
+                .transpose()
+            }
+
+            async fn attachments_after(&self, after: &str, limit: u32) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+                sqlx::query($sql("SELECT sha256, content FROM attachments WHERE sha256 > $1 ORDER BY sha256 LIMIT $2"))
+                    .bind(after)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| {
+                        let content: Vec<u8> =
+                            r.try_get("content").map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                        Ok((text(r, "sha256")?, content))
+                    })
+                    .collect()
             }
 
             async fn record_reads(

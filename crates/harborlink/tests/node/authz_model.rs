@@ -92,6 +92,16 @@ const READS: &[(&str, Read, &str)] = &[
          to other readers; the unknown-id 404 to those who may not see it",
     ),
     (
+        "/api/v1/incidents/{id}/attachments",
+        Read::IncidentAttachments,
+        "every incident: 200 iff visible (exactly its attachments), else the unknown-id 404",
+    ),
+    (
+        "/api/v1/incidents/{id}/attachments/{sha256}",
+        Read::IncidentAttachment,
+        "every attachment: its exact content iff its incident is visible, else the unknown-id 404",
+    ),
+    (
         "/api/v1/incidents/{id}/timeline",
         Read::IncidentTimeline,
         "every incident: 200 iff visible (exactly its events, in order), else the unknown-id 404",
@@ -140,6 +150,8 @@ enum Read {
     Incident,
     IncidentAudience,
     IncidentReads,
+    IncidentAttachments,
+    IncidentAttachment,
     IncidentTimeline,
     Events,
     Event,
@@ -396,6 +408,8 @@ struct Record {
     status: &'static str,
     /// An incident's severity, as its index in [`INCIDENT_SEVERITIES`].
     severity: usize,
+    /// An incident's attachments: (SHA-256, content).
+    attachments: Vec<(String, String)>,
 }
 
 struct ModelEvent {
@@ -936,7 +950,18 @@ impl Fixture {
         } else {
             ("", "", 0)
         };
-        self.model.records.push(Record { kind, id, owner, rel, gone: false, mmsi, alert_kind, status, severity });
+        self.model.records.push(Record {
+            kind,
+            id,
+            owner,
+            rel,
+            gone: false,
+            mmsi,
+            alert_kind,
+            status,
+            severity,
+            attachments: Vec::new(),
+        });
         Some(self.model.records.len() - 1)
     }
 
@@ -1189,6 +1214,7 @@ impl Fixture {
                 alert_kind: e.0,
                 status: "new",
                 severity: 0,
+                attachments: Vec::new(),
             });
         }
         for e in &expected {
@@ -1218,7 +1244,28 @@ impl Fixture {
             } else {
                 self.rng.below(self.model.users.len())
             };
+            // The first is evidence attached by the owner's operator, so every run has some.
+            let actor = if n == 0 { self.user_of(owner, Role::Operator).unwrap_or(actor) } else { actor };
             let r = &self.model.records[record];
+            if n == 0 || self.rng.percent(25) {
+                // Evidence: plain text, unique per attempt.
+                let content = format!("evidence {n} of seed {}", self.model.seed);
+                let path = format!("/api/v1/incidents/{}/attachments?name=e{n}.txt", r.id);
+                let expected = self.model.change_status(&self.model.users[actor], r, None, 201);
+                let what = format!("POST {path} ({})", self.model.record_text(r));
+                let reply = self.clients[actor]
+                    .send(reqwest::Method::POST, &path, Some(("text/plain", content.clone().into_bytes())))
+                    .await;
+                self.expect(actor, &what, expected, &reply);
+                if reply.status == 201 {
+                    let sha = reply.body["sha256"].as_str().unwrap_or_default().to_owned();
+                    let r = &mut self.model.records[record];
+                    r.attachments.push((sha, content));
+                    let (id, rel) = (r.id.clone(), r.rel.clone());
+                    self.model.event("incident", &id, "record", owner, rel);
+                }
+                continue;
+            }
             let (path, body, ok, status) = if self.rng.percent(60) {
                 let to = self.rng.pick(&INCIDENT_STATUSES);
                 let from = INCIDENT_STATUSES.iter().position(|s| *s == r.status).unwrap_or(0);
@@ -1782,6 +1829,49 @@ impl Reader {
                             .collect();
                         if !strangers.is_empty() {
                             self.fail(op, format!("{text}: reads by unknown organizations: {strangers:?}"));
+                        }
+                    }
+                }
+            }
+            Read::IncidentAttachments | Read::IncidentAttachment => {
+                let unknown_id = uuid::Uuid::now_v7().to_string();
+                let unknown_path = if read == Read::IncidentAttachments {
+                    op.replace("{id}", &unknown_id)
+                } else {
+                    op.replace("{id}", &unknown_id).replace("{sha256}", &"0".repeat(64))
+                };
+                let unknown = self.unknown(op, &unknown_path).await;
+                for r in self.picked(op, model.records.len()).into_iter().map(|i| &model.records[i]) {
+                    if r.kind != Kind::Incident {
+                        continue;
+                    }
+                    let text = model.record_text(r);
+                    if read == Read::IncidentAttachments {
+                        let path = op.replace("{id}", &r.id);
+                        let Some(body) = self.detail(op, &path, self.sees(r), &text, &unknown).await else { continue };
+                        let got: Vec<&str> =
+                            body.as_array().into_iter().flatten().filter_map(|a| a["sha256"].as_str()).collect();
+                        let expected: Vec<&str> = r.attachments.iter().map(|(sha, _)| sha.as_str()).collect();
+                        if got != expected {
+                            self.fail(op, format!("{text}: attachments {got:?}, the model says {expected:?}"));
+                        }
+                        continue;
+                    }
+                    for (sha, content) in &r.attachments {
+                        let path = op.replace("{id}", &r.id).replace("{sha256}", sha);
+                        let (status, _, bytes) = self.client.http_get_bytes(&path).await;
+                        match (self.sees(r), status) {
+                            (true, 200) if bytes == content.as_bytes() => self.ok(),
+                            (false, 404) => {
+                                let reply = self.client.get(&path).await;
+                                if reply.body == unknown {
+                                    self.ok();
+                                } else {
+                                    self.fail(op, format!("{text}: a hidden attachment's 404 differs: {}", reply.body));
+                                }
+                            }
+                            (true, _) => self.fail(op, format!("{text}: attachment {sha}: {status}, or other content")),
+                            (false, _) => self.fail(op, format!("LEAK: {text}: attachment {sha} answered {status}")),
                         }
                     }
                 }

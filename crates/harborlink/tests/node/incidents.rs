@@ -595,6 +595,95 @@ async fn owners_see_the_audience_and_who_read_their_incidents(backend: Backend) 
     assert_eq!((&last["what"], &last["organization"]), (&json!("export"), &Value::Null), "{:?}", reads.body);
 }
 
+async fn evidence_is_stored_by_hash_and_checked(backend: Backend) {
+    use sha2::Digest;
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let admin = Client::new(&node, Some(&r.mpa_admin));
+    let klang = Client::new(&node, Some(&r.klang_operator));
+    let navy = Client::new(&node, Some(&r.navy_fr_admin));
+    let made = officer
+        .post(
+            "/api/v1/incidents",
+            &incident(
+                "evidence",
+                "smuggling",
+                "high",
+                "AMBER",
+                json!({"kind": "community", "community": "straits-psg"}),
+            ),
+        )
+        .await;
+    let incident_id = id(&made.body);
+    let path = format!("/api/v1/incidents/{incident_id}/attachments");
+    let upload = |client: &Client, name: &str, content_type: &str, bytes: Vec<u8>| {
+        let url = format!("{path}?name={name}");
+        let client = client.clone();
+        let content_type = content_type.to_owned();
+        async move { client.send(reqwest::Method::POST, &url, Some((&content_type, bytes))).await }
+    };
+
+    // A PNG sent as "text/plain" named ".exe" is a PNG: the content decides.
+    let png: Vec<u8> = [b"\x89PNG\r\n\x1a\n".as_slice(), &[7u8; 4096]].concat();
+    let sha256 = hex::encode(sha2::Sha256::digest(&png));
+    let added = upload(&officer, "photo.exe", "text/plain", png.clone()).await;
+    assert_eq!(added.status, 201, "{:?}", added.body);
+    assert_eq!(
+        (&added.body["media_type"], &added.body["sha256"], &added.body["size"]),
+        (&json!("image/png"), &json!(sha256), &json!(4104))
+    );
+    // The hash is part of the signed event.
+    let timeline = officer.get(&format!("/api/v1/incidents/{incident_id}/timeline")).await.body;
+    assert_eq!(timeline[1]["change"]["op"], "attachment_added");
+    assert_eq!(timeline[1]["change"]["sha256"], json!(sha256));
+    let nmea = b"!AIVDM,1,1,,A,13HOI:0P0000VOHLCnHQKwvL05Ip,0*23\r\n".to_vec();
+    assert_eq!(upload(&officer, "track.nmea", "image/png", nmea).await.body["media_type"], "text/x-nmea");
+    // Larger than the JSON body limit (1 MiB), within the attachment limit (25 MiB).
+    let log = "Patrol log line.\n".repeat(200_000).into_bytes();
+    let big = upload(&officer, "log.txt", "application/octet-stream", log).await;
+    assert_eq!((big.status, &big.body["media_type"]), (201, &json!("text/plain")), "{:?}", big.body);
+
+    // Downloads: the same bytes, the recorded type, never sniffed by a browser; the recipient
+    // may, others see nothing.
+    for client in [&officer, &klang] {
+        let got = client.http_get_bytes(&format!("{path}/{sha256}")).await;
+        assert_eq!(got.0, 200);
+        assert_eq!(hex::encode(sha2::Sha256::digest(&got.2)), sha256, "the download's hash is the event's");
+        assert_eq!(got.1.get("content-type").map(String::as_str), Some("image/png"));
+        assert_eq!(got.1.get("x-content-type-options").map(String::as_str), Some("nosniff"));
+    }
+    assert_eq!(navy.get(&format!("{path}/{sha256}")).await.status, 404);
+    assert_eq!(officer.get(&format!("{path}/{}", "0".repeat(64))).await.status, 404, "not attached here");
+    let audit = admin.get(&format!("/api/v1/incidents/{incident_id}/reads")).await.body.to_string();
+    assert!(audit.contains("\"attachment\""), "the download is audited: {audit}");
+
+    // Refused, with nothing written: a recipient, a disallowed type, too large, a duplicate.
+    let events_before = event_count(&admin).await;
+    assert_eq!(upload(&klang, "x.png", "image/png", png.clone()).await.status, 403);
+    let elf = upload(&officer, "x.png", "image/png", b"\x7fELF\x02\x01\x01\0\0\0".to_vec()).await;
+    assert_eq!((elf.status, elf.content_type.as_str()), (415, "application/problem+json"), "{:?}", elf.body);
+    let huge = upload(&officer, "big.txt", "text/plain", vec![b'a'; 25 * 1024 * 1024 + 1]).await;
+    assert_eq!((huge.status, huge.content_type.as_str()), (413, "application/problem+json"), "{:?}", huge.body);
+    assert_eq!(upload(&officer, "again.png", "image/png", png.clone()).await.status, 409);
+    assert_eq!(upload(&officer, "empty", "text/plain", Vec::new()).await.status, 422);
+    assert_eq!(event_count(&admin).await, events_before);
+    assert_eq!(officer.get(&path).await.body.as_array().map(Vec::len), Some(3));
+
+    // A blob changed in the database: never served, and `verify` reports it.
+    let forged = match backend {
+        Backend::Sqlite => format!("UPDATE attachments SET content = X'89504E470D0A1A0A00' WHERE sha256 = '{sha256}'"),
+        Backend::Postgres => {
+            format!("UPDATE attachments SET content = '\\x89504e470d0a1a0a00'::bytea WHERE sha256 = '{sha256}'")
+        }
+    };
+    assert_eq!(node.execute_sql(&forged).await, 1);
+    assert_eq!(officer.get(&format!("{path}/{sha256}")).await.status, 500);
+    let verified = node.cli(&["verify"]);
+    let report = String::from_utf8_lossy(&verified.stdout);
+    assert!(!verified.status.success() && report.contains(&format!("ATTACHMENT BROKEN: {sha256}")), "{report}");
+}
+
 on_both_backends!(
     incidents_are_released_as_their_owner_chooses,
     incident_handling_follows_its_rules,
@@ -603,4 +692,5 @@ on_both_backends!(
     alerts_escalate_into_incidents,
     the_operator_lists_shows_and_exports_incidents,
     owners_see_the_audience_and_who_read_their_incidents,
+    evidence_is_stored_by_hash_and_checked,
 );

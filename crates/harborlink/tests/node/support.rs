@@ -277,6 +277,22 @@ impl Client {
         Ok(Reply { status, content_type, body })
     }
 
+    /// A GET whose body is bytes: status, headers (lowercase names), body.
+    pub async fn http_get_bytes(&self, path: &str) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        (status, headers, response.bytes().await.map(|b| b.to_vec()).unwrap_or_default())
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.send(reqwest::Method::GET, path, None).await
     }
