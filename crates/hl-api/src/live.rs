@@ -963,6 +963,8 @@ pub struct StreamQuery {
     pub vessels: Option<bool>,
     /// Alerts (default true).
     pub alerts: Option<bool>,
+    /// Incident changes (default true).
+    pub incidents: Option<bool>,
     /// Only vessel updates inside `south,west,north,east`.
     #[param(pattern = "^ *-?[0-9]+(\\.[0-9]+)? *(, *-?[0-9]+(\\.[0-9]+)? *){3}$")]
     pub bbox: Option<String>,
@@ -982,6 +984,8 @@ struct StreamState {
     checked: tokio::time::Instant,
     alerts: Option<tokio::sync::broadcast::Receiver<RecordId>>,
     vessels: Option<tokio::sync::broadcast::Receiver<Arc<VesselState>>>,
+    /// The node's committed-events feed, for incident changes.
+    incidents: Option<tokio::sync::broadcast::Receiver<Arc<hl_events::Event>>>,
     area: Option<Area>,
     /// The last alert sent; catching up reads the store after it.
     cursor: Option<RecordId>,
@@ -1077,6 +1081,23 @@ impl StreamState {
                     }
                     Err(RecvError::Closed) => return None,
                 },
+                committed = recv_or_pending(&mut self.incidents) => match committed {
+                    Ok(event) => {
+                        if event.record_type != hl_node::Incident::KIND_NAME {
+                            continue;
+                        }
+                        // The event carries the incident's releasability after the change: a
+                        // change made after a narrowing never reaches those it excludes.
+                        if self.state.node.may_read_event(&self.subject, &event).await.unwrap_or(false) {
+                            return Some(incident_event(&event));
+                        }
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        metrics::counter!("harborlink_stream_incident_events_dropped_total").increment(n);
+                        return SseEvent::default().event("dropped").json_data(serde_json::json!({"incident_events": n})).ok();
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
                 vessel = recv_or_pending(&mut self.vessels) => match vessel {
                     Ok(vessel) => {
                         let inside = self.area.is_none_or(|a| vessel.position().is_some_and(|p| a.contains(&p)));
@@ -1096,6 +1117,23 @@ impl StreamState {
     }
 }
 
+/// An `incident` event: which incident changed, how, when and by which organization (the
+/// record itself is read at `/incidents/{id}`, where its links are filtered for the reader).
+fn incident_event(event: &hl_events::Event) -> SseEvent {
+    let op = match event.change() {
+        Some(hl_events::Change::Record { change, .. }) => change.get("op").cloned().unwrap_or_default(),
+        _ => serde_json::Value::Null,
+    };
+    let data = serde_json::json!({
+        "incident": event.record_id,
+        "op": op,
+        "at": crate::dto::rfc3339(event.recorded_at_us),
+        "organization": event.author_org,
+        "event": event.id,
+    });
+    SseEvent::default().event("incident").json_data(data).unwrap_or_else(|_| SseEvent::default().comment("?"))
+}
+
 async fn recv_or_pending<T: Clone>(receiver: &mut Option<tokio::sync::broadcast::Receiver<T>>) -> Result<T, RecvError> {
     match receiver {
         Some(r) => r.recv().await,
@@ -1106,7 +1144,10 @@ async fn recv_or_pending<T: Clone>(receiver: &mut Option<tokio::sync::broadcast:
 /// Server-Sent Events: `vessel` events (latest state, at most one per vessel per throttle
 /// interval; dropped for a consumer that falls behind, announced by a `dropped` event) and
 /// `alert` events (every new alert the caller may see, with its id as the event id; a
-/// reconnecting client sends `Last-Event-ID` and receives the alerts it missed).
+/// reconnecting client sends `Last-Event-ID` and receives the alerts it missed), and
+/// `incident` events (each committed change of an incident released to the caller at that
+/// moment: `{incident, op, at, organization, event}`; a consumer that falls behind gets a
+/// `dropped` event with `incident_events` and re-reads `/incidents`).
 #[utoipa::path(get, path = "/stream", tag = "picture", security(("bearer" = [])), params(StreamQuery),
     responses((status = 200, description = "An event stream", content_type = "text/event-stream", body = String)))]
 async fn stream(
@@ -1121,6 +1162,7 @@ async fn stream(
         headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<RecordId>().ok());
     let credential = crate::extract::bearer_token(&headers).unwrap_or_default().to_owned();
     let (alerts, vessels) = state.live.subscribe();
+    let incidents = q.incidents.unwrap_or(true).then(|| state.node.committed());
     let streaming = StreamState {
         state,
         subject,
@@ -1128,6 +1170,7 @@ async fn stream(
         checked: tokio::time::Instant::now(),
         alerts: q.alerts.unwrap_or(true).then_some(alerts),
         vessels: q.vessels.unwrap_or(true).then_some(vessels),
+        incidents,
         area,
         cursor: last_event,
         catching_up: last_event.is_some(),

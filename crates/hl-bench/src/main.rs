@@ -8,6 +8,7 @@
 //!   records behind many it may not, through the node's query path (in process).
 
 mod ais_bench;
+mod incidents_bench;
 mod live_bench;
 
 use std::collections::BTreeSet;
@@ -103,6 +104,21 @@ enum Bench {
         visible: usize,
         /// Timed page reads per listing.
         #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
+    /// Incidents: create, list the newest visible and the stream's delivery decision with many
+    /// incidents stored and concurrent clients.
+    Incidents {
+        #[arg(long, value_enum)]
+        backend: Backend,
+        /// Incidents in the store before measuring (a third hidden from the reader).
+        #[arg(long, default_value_t = 100_000)]
+        seed: usize,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 20)]
+        clients: usize,
+        /// Timed operations per client and kind.
+        #[arg(long, default_value_t = 100)]
         rounds: usize,
     },
     /// Authenticated read latency under concurrent load.
@@ -487,5 +503,8 @@ async fn main() -> anyhow::Result<()> {
             live_bench::run(&binary, rate, seconds, vessels, alerts_per_second).await
         }
         Bench::Vessels { count, reports, history_points } => vessels_bench(count, reports, history_points),
+        Bench::Incidents { backend, seed, clients, rounds } => {
+            incidents_bench::run(backend, seed, clients, rounds).await
+        }
     }
 }

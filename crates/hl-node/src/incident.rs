@@ -254,6 +254,11 @@ pub enum IncidentChange {
     AttachmentAdded { sha256: String, name: String, media_type: String, size: u64 },
 }
 
+impl Incident {
+    /// The record type's name in the log (`record_type`), as [`RecordType::KIND`].
+    pub const KIND_NAME: &'static str = <Incident as RecordType>::KIND;
+}
+
 impl RecordType for Incident {
     const KIND: &'static str = "incident";
     type Change = IncidentChange;
@@ -356,6 +361,10 @@ impl RecordType for Incident {
             }
         }
         Step::Put(next)
+    }
+
+    fn releases(change: &IncidentChange) -> bool {
+        matches!(change, IncidentChange::Revised { released: true, .. })
     }
 
     fn facets(&self) -> RecordFacets {
@@ -843,5 +852,101 @@ impl Node {
     ) -> Result<Record<Incident>, NodeError> {
         let text = checked_text("text", text, true)?;
         self.records_of::<Incident>().change(subject, id, None, |_| Ok(IncidentChange::Commented { text })).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hl_events::{Change, Event};
+    use hl_store::{Projection, RecordProjector, StoredRecord};
+    use hl_types::{EventId, NodeId, OrgId, RecordId, Releasability};
+
+    use super::*;
+
+    fn event(org: OrgId, id: RecordId, releasability: Releasability, change: IncidentChange) -> Event {
+        let change = Change::Record {
+            kind: Incident::KIND.to_owned(),
+            record: id,
+            change: serde_json::to_value(&change).unwrap_or_default(),
+        };
+        Event {
+            id: EventId::generate(),
+            origin: NodeId::parse("test").unwrap_or_else(|e| panic!("{e}")),
+            seq: 1,
+            author_org: org,
+            author_user: None,
+            recorded_at_us: 1_796_000_000_000_000,
+            record_type: Incident::KIND.to_owned(),
+            record_id: id.to_string(),
+            releasability,
+            payload: serde_json::to_string(&change).unwrap_or_default(),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+            signature: [0; 64],
+        }
+    }
+
+    fn project(current: Option<StoredRecord>, e: &Event) -> Projection {
+        let Some(Change::Record { kind, change, .. }) = e.change() else { panic!("not a record change") };
+        crate::records::Projector.project(&kind, current, e, &change)
+    }
+
+    fn put(projection: Projection) -> StoredRecord {
+        match projection {
+            Projection::Put(record) => *record,
+            other => panic!("expected a record, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_change_written_against_an_older_release_never_widens_the_record() {
+        let (org, id) = (OrgId::generate(), RecordId::generate());
+        let wide = Releasability::public();
+        let narrow = Releasability::internal();
+        let reported = IncidentChange::Reported {
+            category: IncidentCategory::Stowaway,
+            severity: IncidentSeverity::High,
+            title: String::from("t"),
+            description: String::new(),
+            occurred_at_us: 0,
+            location: IncidentLocation { lat: None, lon: None, facility: Some(String::from("Gate 3")) },
+            vessels: Vec::new(),
+            alerts: Vec::new(),
+        };
+        let created = put(project(None, &event(org, id, wide.clone(), reported)));
+        let narrowing = IncidentChange::Revised {
+            base_revision: 1,
+            category: None,
+            severity: None,
+            title: None,
+            description: None,
+            occurred_at_us: None,
+            location: None,
+            vessels: None,
+            released: true,
+        };
+        let narrowed = put(project(Some(created), &event(org, id, narrow.clone(), narrowing)));
+        assert_eq!(narrowed.releasability, narrow);
+        // A comment composed before the narrowing carries the wide release: refused.
+        let stale = event(org, id, wide, IncidentChange::Commented { text: String::from("c") });
+        assert!(matches!(project(Some(narrowed.clone()), &stale), Projection::Refused(_)));
+        // The same comment with the release as it is now is taken, and keeps it.
+        let current = event(org, id, narrow.clone(), IncidentChange::Commented { text: String::from("c") });
+        assert_eq!(put(project(Some(narrowed.clone()), &current)).releasability, narrow);
+        // Another organization never changes it.
+        let foreign = event(OrgId::generate(), id, narrow, IncidentChange::Commented { text: String::from("c") });
+        assert!(matches!(project(Some(narrowed), &foreign), Projection::Refused(_)));
+    }
+
+    #[test]
+    fn status_moves_forward_and_closed_is_final() {
+        use IncidentStatus::*;
+        let all = [Reported, Acknowledged, Investigating, Resolved, Closed];
+        for from in all {
+            for to in all {
+                let expected = (to > from && from != Closed) || (from == Resolved && to == Investigating);
+                assert_eq!(from.may_move_to(to), expected, "{from:?} -> {to:?}");
+            }
+        }
     }
 }

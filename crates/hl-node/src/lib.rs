@@ -107,6 +107,17 @@ impl Node {
         Ok(self.store.ping().await?)
     }
 
+    /// The committed-events feed (see [`writer::WriterHandle::committed`]).
+    pub fn committed(&self) -> tokio::sync::broadcast::Receiver<Arc<hl_events::Event>> {
+        self.writer.committed()
+    }
+
+    /// Whether `subject` may read a record change carried by `event`: the event carries the
+    /// record's releasability after the change, so this is the record's own rule at that moment.
+    pub async fn may_read_event(&self, subject: &Subject, event: &hl_events::Event) -> Result<bool, NodeError> {
+        Ok(hl_policy::may_read(subject, self.owner(event.author_org).await?, &event.releasability))
+    }
+
     /// This node's id.
     pub fn origin(&self) -> &NodeId {
         &self.origin

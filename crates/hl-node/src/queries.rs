@@ -83,7 +83,7 @@ impl Node {
     }
 
     pub(crate) async fn nations(&self) -> Result<HashMap<OrgId, Nation>, NodeError> {
-        Ok(self.store.organizations().await?.into_iter().map(|o| (o.id, o.nation)).collect())
+        Ok(self.store.nations().await?.into_iter().collect())
     }
 
     /// The organization directory (public to every authenticated user).

@@ -59,6 +59,10 @@ pub trait RecordType: Sized + Clone + Serialize + DeserializeOwned + Send + Sync
     fn apply(current: Option<&Record<Self>>, change: Self::Change, meta: &ChangeMeta) -> Step<Self>;
     /// What listings filter on.
     fn facets(&self) -> RecordFacets;
+    /// Whether `change` may give the record a new releasability (a re-release). Any other
+    /// change must carry the record's releasability as it is: one written against an older
+    /// release (a comment racing a narrowing) is refused rather than widening the record back.
+    fn releases(change: &Self::Change) -> bool;
 }
 
 /// A record with the columns every record type has.
@@ -121,6 +125,9 @@ fn project<T: RecordType>(current: Option<StoredRecord>, event: &Event, change: 
     };
     if current.as_ref().is_some_and(|c| c.owner_org != event.author_org) {
         return Projection::Refused(String::from("only the owning organization changes a record"));
+    }
+    if current.as_ref().is_some_and(|c| c.releasability != event.releasability) && !T::releases(&change) {
+        return Projection::Refused(String::from("the record's release changed meanwhile; read it again and retry"));
     }
     let meta = ChangeMeta { at_us: event.recorded_at_us, org: event.author_org, user: event.author_user };
     let state = match T::apply(current.as_ref(), change, &meta) {

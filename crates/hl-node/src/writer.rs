@@ -28,7 +28,12 @@ struct Job {
 #[derive(Clone)]
 pub struct WriterHandle {
     jobs: mpsc::Sender<Job>,
+    committed: tokio::sync::broadcast::Sender<Arc<Event>>,
 }
+
+/// Committed events kept for slow readers of the feed; one that falls further behind is told
+/// how many it missed (`RecvError::Lagged`) and catches up from the store.
+pub const COMMITTED_FEED_BUFFER: usize = 4_096;
 
 impl WriterHandle {
     /// Appends the request's events atomically; returns them sealed once committed.
@@ -37,25 +42,51 @@ impl WriterHandle {
         self.jobs.send(Job { request, reply }).await.map_err(|_| NodeError::ShuttingDown)?;
         answer.await.map_err(|_| NodeError::ShuttingDown)?
     }
+
+    /// The committed-events feed: every event, once its transaction has committed, in commit
+    /// order. Nothing on it was ever rolled back.
+    pub fn committed(&self) -> tokio::sync::broadcast::Receiver<Arc<Event>> {
+        self.committed.subscribe()
+    }
 }
 
 pub(crate) fn spawn(store: Arc<dyn Store>, origin: NodeId, key: Arc<NodeKey>) -> WriterHandle {
     let (jobs, mut queue) = mpsc::channel::<Job>(QUEUE_REQUESTS_MAX);
+    let (committed, _) = tokio::sync::broadcast::channel(COMMITTED_FEED_BUFFER);
+    let feed = committed.clone();
     tokio::spawn(async move {
         let mut group = Vec::with_capacity(GROUP_REQUESTS_MAX);
         while queue.recv_many(&mut group, GROUP_REQUESTS_MAX).await > 0 {
-            commit_group(store.as_ref(), &origin, &key, &mut group).await;
+            commit_group(store.as_ref(), &origin, &key, &mut group, &feed).await;
         }
     });
-    WriterHandle { jobs }
+    WriterHandle { jobs, committed }
 }
 
-async fn commit_group(store: &dyn Store, origin: &NodeId, key: &NodeKey, group: &mut Vec<Job>) {
+/// Publishes committed events on the feed (before the writers hear back, so a reader of the
+/// feed sees an event no later than its author's answer).
+fn publish(feed: &tokio::sync::broadcast::Sender<Arc<Event>>, events: &[Event]) {
+    for event in events {
+        // No subscriber is not an error: the feed is for whoever listens now.
+        let _ = feed.send(Arc::new(event.clone()));
+    }
+}
+
+async fn commit_group(
+    store: &dyn Store,
+    origin: &NodeId,
+    key: &NodeKey,
+    group: &mut Vec<Job>,
+    feed: &tokio::sync::broadcast::Sender<Arc<Event>>,
+) {
     let requests: Vec<AppendRequest> = group.iter().map(|j| j.request.clone()).collect();
     match store.append(origin, key, &requests).await {
         Ok(sealed) => {
             let count: usize = sealed.iter().map(Vec::len).sum();
             metrics::counter!("harborlink_events_appended_total").increment(count as u64);
+            for events in &sealed {
+                publish(feed, events);
+            }
             for (job, events) in group.drain(..).zip(sealed) {
                 let _ = job.reply.send(Ok(events));
             }
@@ -74,6 +105,7 @@ async fn commit_group(store: &dyn Store, origin: &NodeId, key: &NodeKey, group: 
                     Ok(mut sealed) => {
                         let events = sealed.pop().unwrap_or_default();
                         metrics::counter!("harborlink_events_appended_total").increment(events.len() as u64);
+                        publish(feed, &events);
                         Ok(events)
                     }
                     Err(err) => Err(err.into()),

@@ -318,7 +318,8 @@ pub struct RecordFacets {
     pub at_s: Option<i64>,
     /// Where it happened, degrees.
     pub position: Option<(f64, f64)>,
-    /// The vessels it names (MMSI).
+    /// The vessels it names (MMSI): written for the MMSI filter; empty on records read back
+    /// (the type's own state holds its vessels).
     pub vessels: Vec<u32>,
 }
 
@@ -407,6 +408,8 @@ pub trait Store: Send + Sync + 'static {
     async fn rebuild_projections(&self) -> Result<u64, StoreError>;
 
     async fn organizations(&self) -> Result<Vec<Organization>, StoreError>;
+    /// Every organization's nation, in one query (what the policy needs of an owner).
+    async fn nations(&self) -> Result<Vec<(OrgId, Nation)>, StoreError>;
     async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError>;
     async fn organization_by_name(&self, name: &str) -> Result<Option<Organization>, StoreError>;
     async fn users_of(&self, org: OrgId) -> Result<Vec<User>, StoreError>;

@@ -206,7 +206,9 @@ macro_rules! sql_store {
             row.try_get::<Option<f64>, _>(col).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
         }
 
-        /// A `records` row; its vessels come from `record_vessels` (see [`record_with_vessels`]).
+        /// A `records` row. Its `vessels` facet is left empty: it is written (to
+        /// `record_vessels`, for the MMSI filter) but never needed on reads, where the record
+        /// type's state (`doc`) holds the vessels.
         fn record_from_row(row: &DbRow) -> Result<StoredRecord, StoreError> {
             let position = match (opt_real(row, "lat")?, opt_real(row, "lon")?) {
                 (Some(lat), Some(lon)) => Some((lat, lon)),
@@ -232,21 +234,6 @@ macro_rules! sql_store {
             })
         }
 
-        async fn record_with_vessels(conn: &mut DbConn, row: &DbRow) -> Result<StoredRecord, StoreError> {
-            let mut record = record_from_row(row)?;
-            record.facets.vessels = sqlx::query($sql("SELECT mmsi FROM record_vessels WHERE record_id = $1 ORDER BY mmsi"))
-                .bind(record.id.to_string())
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| {
-                    let mmsi = int(r, "mmsi")?;
-                    u32::try_from(mmsi).map_err(|_| StoreError::Corrupt(format!("mmsi {mmsi}")))
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(record)
-        }
-
         /// Applies one [`Change::Record`] through the projector: reads the record, asks for its
         /// next state, stores it and re-derives its audiences.
         async fn apply_record(
@@ -258,10 +245,7 @@ macro_rules! sql_store {
             change: &serde_json::Value,
         ) -> Result<(), StoreError> {
             let row = sqlx::query($sql("SELECT * FROM records WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
-            let current = match row {
-                Some(row) => Some(record_with_vessels(conn, &row).await?),
-                None => None,
-            };
+            let current = row.map(|row| record_from_row(&row)).transpose()?;
             if current.as_ref().is_some_and(|c| c.kind != kind) {
                 // An id belongs to one record type for good.
                 return Ok(());
@@ -325,12 +309,12 @@ macro_rules! sql_store {
 
         /// The SQL of one visible page of records, newest first: per audience, a keyset range
         /// of the index (`LIMIT` rows before the cursor), united, then the page's rows.
-        /// Placeholders: `$1` kind, `$2` cursor ('' for none), `$3` limit, `$4` severity at
+        /// Placeholders: `$1` kind, `$2` cursor (the listing's ids are all below it), `$3` limit, `$4` severity at
         /// least, `$5`/`$6` since/until, `$7`-`$10` area, `$11` MMSI, then one per class, one
         /// per status and one per audience.
         /// `audiences`: `None` for every record, whoever it is released to (the operator's
         /// listing), else one keyset range per audience.
-        fn records_page_sql(classes: usize, statuses: usize, audiences: Option<usize>) -> String {
+        fn records_page_sql(classes: usize, statuses: usize, audiences: Option<usize>, filtered: bool) -> String {
             let mut n = 11;
             let mut list = |count: usize| -> Vec<String> {
                 (0..count).map(|_| { n += 1; format!("${n}") }).collect()
@@ -352,16 +336,20 @@ macro_rules! sql_store {
             }
             let Some(audiences) = audiences else {
                 return format!(
-                    "SELECT * FROM records x WHERE x.kind = $1 AND ($2 = '' OR x.id < $2){filter} ORDER BY x.id DESC LIMIT $3"
+                    "SELECT * FROM records x WHERE x.kind = $1 AND x.id < $2{filter} ORDER BY x.id DESC LIMIT $3"
                 );
             };
+            // Without a filter the ranges read the index alone: joining the records there lets
+            // PostgreSQL's planner scan every record of the kind.
+            let join = if filtered { " JOIN records x ON x.id = v.record_id" } else { "" };
+            let filter = if filtered { filter.as_str() } else { "" };
             let ranges: Vec<String> = audiences
                 .iter()
                 .enumerate()
                 .map(|(i, audience)| {
                     format!(
-                        "SELECT record_id FROM (SELECT v.record_id FROM record_audiences v JOIN records x ON x.id = v.record_id \
-                         WHERE v.list = $1 AND v.audience = {audience} AND ($2 = '' OR v.record_id < $2){filter} \
+                        "SELECT record_id FROM (SELECT v.record_id FROM record_audiences v{join} \
+                         WHERE v.list = $1 AND v.audience = {audience} AND v.record_id < $2{filter} \
                          ORDER BY v.record_id DESC LIMIT $3) r{i}"
                     )
                 })
@@ -837,10 +825,13 @@ macro_rules! sql_store {
                 before: Option<RecordId>,
                 limit: u32,
             ) -> Result<Vec<StoredRecord>, StoreError> {
-                let text = records_page_sql(filter.classes.len(), filter.statuses.len(), audiences.map(<[String]>::len));
+                let filtered = *filter != RecordFilter::default();
+                let text =
+                    records_page_sql(filter.classes.len(), filter.statuses.len(), audiences.map(<[String]>::len), filtered);
                 let mut query = sqlx::query(sql_owned(text))
                     .bind(kind)
-                    .bind(before.map(|a| a.to_string()).unwrap_or_default())
+                    // No cursor: above every id (ids are 36 characters of hex and dashes).
+                    .bind(before.map_or_else(|| String::from("ffffffff-ffff-ffff-ffff-ffffffffffff~"), |a| a.to_string()))
                     .bind(i64::from(limit))
                     .bind(filter.severity_min)
                     .bind(filter.since_s)
@@ -853,13 +844,7 @@ macro_rules! sql_store {
                 for value in filter.classes.iter().chain(&filter.statuses).chain(audiences.unwrap_or_default()) {
                     query = query.bind(value.as_str());
                 }
-                let mut conn = self.pool.acquire().await?;
-                let rows = query.fetch_all(&mut *conn).await?;
-                let mut records = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    records.push(record_with_vessels(&mut conn, row).await?);
-                }
-                Ok(records)
+                query.fetch_all(&self.pool).await?.iter().map(record_from_row).collect()
             }
 
             /// The rows of one visible page (see [`visible_page_sql`]).
@@ -1078,6 +1063,15 @@ macro_rules! sql_store {
                 }
                 tx.commit().await?;
                 Ok(replayed)
+            }
+
+            async fn nations(&self) -> Result<Vec<(OrgId, hl_types::Nation)>, StoreError> {
+                sqlx::query($sql("SELECT id, nation FROM organizations"))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((parse(r, "id")?, parse(r, "nation")?)))
+                    .collect()
             }
 
             async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
@@ -1339,12 +1333,8 @@ macro_rules! sql_store {
             }
 
             async fn record(&self, id: RecordId) -> Result<Option<StoredRecord>, StoreError> {
-                let mut conn = self.pool.acquire().await?;
-                let row = sqlx::query($sql("SELECT * FROM records WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
-                match row {
-                    Some(row) => Ok(Some(record_with_vessels(&mut conn, &row).await?)),
-                    None => Ok(None),
-                }
+                let row = sqlx::query($sql("SELECT * FROM records WHERE id = $1")).bind(id.to_string()).fetch_optional(&self.pool).await?;
+                row.map(|row| record_from_row(&row)).transpose()
             }
 
             async fn records_visible(

@@ -2,6 +2,8 @@
 //! changed by the owner, the status rules, comments, assignment, the timeline, filters and
 //! paging, bad input refused with nothing written, and the records rebuilt from the log.
 
+use std::time::Duration;
+
 use serde_json::{Value, json};
 
 use hl_ais::encode::{SentenceOptions, to_sentences};
@@ -684,6 +686,52 @@ async fn evidence_is_stored_by_hash_and_checked(backend: Backend) {
     assert!(!verified.status.success() && report.contains(&format!("ATTACHMENT BROKEN: {sha256}")), "{report}");
 }
 
+async fn incident_changes_reach_exactly_their_audience_on_the_stream(backend: Backend) {
+    let Some(node) = TestNode::start(backend).await else { return };
+    let r = Region::create(&node);
+    let officer = Client::new(&node, Some(&r.mpa_officer));
+    let mut klang = crate::live::sse(&node, &r.klang_operator, "?vessels=false&alerts=false").await;
+    let mut navy = crate::live::sse(&node, &r.navy_fr_admin, "?vessels=false&alerts=false").await;
+    let community = json!({"kind": "community", "community": "straits-psg"});
+    let create = |title: &str, tlp: &str, scope: Value| {
+        let body = incident(title, "stowaway", "high", tlp, scope);
+        let officer = &officer;
+        async move {
+            let reply = officer.post("/api/v1/incidents", &body).await;
+            assert_eq!(reply.status, 201, "{:?}", reply.body);
+            id(&reply.body)
+        }
+    };
+    let shared = create("shared", "AMBER", community.clone()).await;
+    let hidden = create("hidden", "AMBER+STRICT", json!({"kind": "organization"})).await;
+    // Narrowed: the narrowing itself and every later change stop reaching Klang.
+    let narrowed = officer
+        .patch(
+            &format!("/api/v1/incidents/{shared}"),
+            &json!({"releasability": {"tlp": "AMBER", "scope": {"kind": "organization"}}}),
+        )
+        .await;
+    assert_eq!(narrowed.status, 200);
+    assert_eq!(
+        officer.post(&format!("/api/v1/incidents/{shared}/comments"), &json!({"text": "internal"})).await.status,
+        201
+    );
+    let public = create("public", "CLEAR", json!({"kind": "all_partners"})).await;
+
+    let until_public = |events: &[(String, Value)]| events.iter().any(|(_, e)| e["incident"] == json!(public));
+    let seen = klang.collect_until(Duration::from_secs(10), until_public).await;
+    let got: Vec<(String, String)> = seen
+        .iter()
+        .filter(|(name, _)| name == "incident")
+        .map(|(_, e)| (e["incident"].as_str().unwrap_or("").to_owned(), e["op"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(got, [(shared.clone(), "reported".to_owned()), (public.clone(), "reported".to_owned())], "{seen:?}");
+    assert!(!seen.iter().any(|(_, e)| e["incident"] == json!(hidden)));
+    let seen = navy.collect_until(Duration::from_secs(10), until_public).await;
+    let got: Vec<&Value> = seen.iter().filter(|(name, _)| name == "incident").map(|(_, e)| &e["incident"]).collect();
+    assert_eq!(got, [&json!(public)], "{seen:?}");
+}
+
 on_both_backends!(
     incidents_are_released_as_their_owner_chooses,
     incident_handling_follows_its_rules,
@@ -693,4 +741,5 @@ on_both_backends!(
     the_operator_lists_shows_and_exports_incidents,
     owners_see_the_audience_and_who_read_their_incidents,
     evidence_is_stored_by_hash_and_checked,
+    incident_changes_reach_exactly_their_audience_on_the_stream,
 );
