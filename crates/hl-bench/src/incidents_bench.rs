@@ -3,18 +3,13 @@
 //! delay from a write to its delivery decision on the committed-events feed. Measured through
 //! `hl-node` (the policy, the writer and the store; not HTTP).
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hl_events::NodeKey;
-use hl_node::{
-    Actor, IncidentCategory, IncidentDraft, IncidentLocation, IncidentSeverity, Node, OrganizationDraft, VesselLink,
-};
+use hl_node::{Actor, IncidentCategory, IncidentDraft, IncidentLocation, IncidentSeverity, VesselLink};
 use hl_store::RecordFilter;
-use hl_types::{Nation, NodeId, OrgKind, Releasability, Role};
+use hl_types::{Releasability, Role};
 
-use crate::{Backend, drop_pg, fresh_pg, percentile};
+use crate::{Backend, percentile};
 
 fn draft(i: usize) -> IncidentDraft {
     IncidentDraft {
@@ -40,32 +35,13 @@ fn report(what: &str, backend: Backend, mut latencies: Vec<Duration>) {
 }
 
 pub async fn run(backend: Backend, seed: usize, clients: usize, rounds: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, pg_name) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
-        Backend::Postgres => {
-            let (url, name) = fresh_pg().await?;
-            (url, Some(name))
-        }
-    };
-    let store = hl_store::open(&url, true, hl_node::projector()).await?;
-    let key = NodeKey::generate();
-    let node_id = NodeId::parse("bench")?;
-    store.register_node(&node_id, &key.public(), true).await?;
-    let node = Node::start(store.clone(), node_id, key);
-    let mut subjects = Vec::new();
-    for (name, nation) in [("Reporting Port", "SG"), ("Reading Coast Guard", "SG")] {
-        let org = node
-            .register_organization(OrganizationDraft {
-                name: name.into(),
-                kind: OrgKind::PortFacility,
-                nation: Nation::parse(nation)?,
-                communities: BTreeSet::new(),
-            })
-            .await?;
-        let (_, token) = node.register_user(Actor::Operator, org.id, "bench", Role::SecurityOfficer).await?;
-        subjects.push(Arc::new(node.authenticate(&token.secret).await?));
-    }
+    let bench = crate::InProcess::start(
+        backend,
+        &[("Reporting Port", "SG"), ("Reading Coast Guard", "SG")],
+        Role::SecurityOfficer,
+    )
+    .await?;
+    let (node, subjects) = (bench.node.clone(), bench.subjects.clone());
     let (owner, reader) = (subjects[0].clone(), subjects[1].clone());
     let nation = Releasability::new(hl_types::Tlp::Green, hl_types::DistributionScope::Nation)?;
     let started = Instant::now();
@@ -154,9 +130,5 @@ pub async fn run(backend: Backend, seed: usize, clients: usize, rounds: usize) -
         lists.extend(task.await??);
     }
     report("list_newest_50_visible", backend, lists);
-    store.close().await;
-    if let Some(name) = pg_name {
-        drop_pg(&name).await?;
-    }
-    Ok(())
+    bench.finish().await
 }

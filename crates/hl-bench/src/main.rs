@@ -309,32 +309,8 @@ async fn read(binary: &str, concurrency: usize, seconds: u64) -> anyhow::Result<
 }
 
 async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (url, pg_name) = match backend {
-        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
-        Backend::Postgres => {
-            let (url, name) = fresh_pg().await?;
-            (url, Some(name))
-        }
-    };
-    let store = hl_store::open(&url, true, hl_node::projector()).await?;
-    let key = NodeKey::generate();
-    let node_id = NodeId::parse("bench")?;
-    store.register_node(&node_id, &key.public(), true).await?;
-    let node = Node::start(store.clone(), node_id, key);
-    let mut subjects = Vec::new();
-    for (name, nation) in [("Hidden Port", "SG"), ("Reading Navy", "FR")] {
-        let org = node
-            .register_organization(OrganizationDraft {
-                name: name.into(),
-                kind: OrgKind::PortFacility,
-                nation: Nation::parse(nation)?,
-                communities: BTreeSet::new(),
-            })
-            .await?;
-        let (_, token) = node.register_user(Actor::Operator, org.id, "bench", Role::Operator).await?;
-        subjects.push(Arc::new(node.authenticate(&token.secret).await?));
-    }
+    let bench = InProcess::start(backend, &[("Hidden Port", "SG"), ("Reading Navy", "FR")], Role::Operator).await?;
+    let (node, subjects) = (bench.node.clone(), bench.subjects.clone());
     let publish = |subject: Arc<hl_policy::Subject>, count: usize, releasability: Releasability| {
         let node = node.clone();
         async move {
@@ -403,11 +379,58 @@ async fn lists(backend: Backend, hidden: usize, visible: usize, rounds: usize) -
         node.advisories(&reader, None, 500).await?.items.len() == visible,
         "the reader misses visible advisories"
     );
-    store.close().await;
-    if let Some(name) = pg_name {
-        drop_pg(&name).await?;
+    bench.finish().await
+}
+
+/// A node in this process on a fresh database (a temporary SQLite file, or a PostgreSQL
+/// database dropped at the end), with one user of `role` in each organization `(name, nation)`.
+pub(crate) struct InProcess {
+    pub(crate) node: Node,
+    pub(crate) subjects: Vec<Arc<hl_policy::Subject>>,
+    store: Arc<dyn hl_store::Store>,
+    pg_name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl InProcess {
+    pub(crate) async fn start(backend: Backend, orgs: &[(&str, &str)], role: Role) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let (url, pg_name) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.path().join("bench.db").display()), None),
+            Backend::Postgres => {
+                let (url, name) = fresh_pg().await?;
+                (url, Some(name))
+            }
+        };
+        let store = hl_store::open(&url, true, hl_node::projector()).await?;
+        let key = NodeKey::generate();
+        let node_id = NodeId::parse("bench")?;
+        store.register_node(&node_id, &key.public(), true).await?;
+        let node = Node::start(store.clone(), node_id, key);
+        let mut subjects = Vec::new();
+        for (name, nation) in orgs {
+            let org = node
+                .register_organization(OrganizationDraft {
+                    name: (*name).into(),
+                    kind: OrgKind::PortFacility,
+                    nation: Nation::parse(nation)?,
+                    communities: BTreeSet::new(),
+                })
+                .await?;
+            let (_, token) = node.register_user(Actor::Operator, org.id, "bench", role).await?;
+            subjects.push(Arc::new(node.authenticate(&token.secret).await?));
+        }
+        Ok(Self { node, subjects, store, pg_name, _dir: dir })
     }
-    Ok(())
+
+    /// Closes the database and drops a PostgreSQL one.
+    pub(crate) async fn finish(self) -> anyhow::Result<()> {
+        self.store.close().await;
+        if let Some(name) = self.pg_name {
+            drop_pg(&name).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Resident set size of this process, bytes (Linux /proc).
